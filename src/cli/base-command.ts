@@ -1,5 +1,8 @@
 import {Command, Errors, Flags, Interfaces} from '@oclif/core'
 
+// Flag and argument values as oclif hands them to commands.
+type FlagOutput = Record<string, unknown>
+
 import {LOG_LEVEL_ENV} from '../lib/cli/argv.js'
 import {TwoliterError, formatError} from '../lib/errors.js'
 import {DEFAULT_LOG_LEVEL, LOG_LEVELS, Logger, type LogLevel} from '../lib/ui/logger.js'
@@ -25,11 +28,15 @@ export abstract class BaseCommand extends Command {
 
   protected logger: Logger = new Logger(DEFAULT_LOG_LEVEL)
 
-  public override async init(): Promise<void> {
-    await super.init()
-    // Flags are parsed again by the command itself; this early read only sets up logging for init-time work.
-    const {flags} = await this.parse({baseFlags: (this.ctor as typeof BaseCommand).baseFlags, strict: false})
-    this.logger = new Logger(flags['log-level'] as LogLevel)
+  /** Parses as oclif does, then sets up logging at the level the flags (or TWOLITER_LOG_LEVEL) ask for. */
+  protected override async parse<F extends FlagOutput, B extends FlagOutput, A extends FlagOutput>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv)
+    const level = (parsed.flags as Record<string, unknown>)['log-level']
+    if (typeof level === 'string') this.logger = new Logger(level as LogLevel)
+    return parsed
   }
 
   protected override async catch(error: Error & {exitCode?: number}): Promise<unknown> {
@@ -52,8 +59,14 @@ export abstract class BaseCommand extends Command {
       return this.exit(error.exitCode)
     }
 
-    if (error instanceof Errors.ExitError || (error as Errors.CLIError).oclif?.exit !== undefined) {
-      return super.catch(error)
+    if (error instanceof Errors.ExitError) return super.catch(error)
+    const oclifExit = (error as Errors.CLIError).oclif?.exit
+    if (oclifExit !== undefined) {
+      // oclif's own errors (unknown flag, missing argument): its rendering with usage help is right for a
+      // person, but under --json print the same small error object as for every other failure.
+      if (!this.jsonEnabled()) return super.catch(error)
+      this.logJson({error: {code: oclifExit === 2 ? 'usage' : 'error', message: error.message, exitCode: oclifExit}})
+      return this.exit(oclifExit)
     }
 
     // Not one of ours: most likely an operating-system error (EACCES, ENOSPC...) or a bug. Say what it was
