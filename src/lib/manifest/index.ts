@@ -1,0 +1,3 @@
+export * from './types.js'
+export {DEFAULT_IMAGE_LAYOUT} from './metadata.js'
+export {type LoadWorkspaceOptions, loadWorkspace} from './workspace.js'
