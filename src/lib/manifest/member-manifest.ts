@@ -9,9 +9,9 @@ import type {TomlTable} from 'smol-toml'
 
 import type {SourceLocation} from '../errors.js'
 import {type TomlDocument, isTable, locate, readTomlFile} from '../toml/document.js'
+import type {TableReader} from '../toml/table-reader.js'
 import type {Logger} from '../ui/logger.js'
 import {parseKitMetadata, parsePackageMetadata, parseVariantMetadata} from './metadata.js'
-import {TableReader} from './table-reader.js'
 import {
   DEPENDENCY_SECTIONS,
   type DependencySection,
@@ -20,6 +20,7 @@ import {
   type PackageMetadata,
   type VariantMetadata,
 } from './types.js'
+import {manifestReader} from './wording.js'
 
 /** What a member's Cargo.toml may inherit from the root `[workspace]` table. */
 export interface WorkspaceInheritance {
@@ -69,17 +70,16 @@ export async function readMemberManifest(
   logger: Logger,
 ): Promise<MemberManifest> {
   const document = await readTomlFile(manifestPath, 'Every workspace member needs a Cargo.toml.')
-  const packageTable = new TableReader(document, document.data, []).subTable('package')
+  const root = manifestReader(document)
+  const packageTable = root.subTable('package')
   if (!packageTable) {
-    throw new TableReader(document, document.data, ['package']).error(
-      undefined,
-      'this Cargo.toml has no [package] table, so it is not a package, kit or variant.',
-      'Add a [package] table with name and version, or remove this directory from [workspace] members.',
-      'manifest.missing-key',
-    )
+    throw root.error('package', 'this Cargo.toml has no [package] table, so it is not a package, kit or variant.', {
+      hint: 'Add a [package] table with name and version, or remove this directory from [workspace] members.',
+      code: 'manifest.missing-key',
+    })
   }
 
-  const cargoName = packageTable.requiredString('name', 'Add name = "NAME" to the [package] table.')
+  const cargoName = packageTable.requiredString('name', {ifMissing: 'Add name = "NAME" to the [package] table.'})
   const version = readVersion(packageTable, inheritance)
   const dir = path.dirname(manifestPath)
   const base = {cargoName, version, dir, manifestPath, declaredDependencies: readDependencies(document, dir, inheritance, logger)}
@@ -132,7 +132,7 @@ function readVersion(packageTable: TableReader, inheritance: WorkspaceInheritanc
       throw packageTable.error(
         ['version', 'workspace'],
         `${packageTable.keyName('version')} is inherited from the workspace, but the root Cargo.toml has no [workspace.package] version.`,
-        'Add version = "X.Y.Z" under [workspace.package] in the root Cargo.toml, or give the version here.',
+        {hint: 'Add version = "X.Y.Z" under [workspace.package] in the root Cargo.toml, or give the version here.'},
       )
     }
 
@@ -149,7 +149,7 @@ function readDependencies(
   inheritance: WorkspaceInheritance,
   logger: Logger,
 ): DeclaredDependency[] {
-  const root = new TableReader(document, document.data, [])
+  const root = manifestReader(document)
   const declared: DeclaredDependency[] = []
   for (const section of DEPENDENCY_SECTIONS) {
     const table = root.subTable(section)
@@ -175,17 +175,18 @@ function resolveSpec(
 ): {cargoName: string; dir: string} | undefined {
   if (typeof spec === 'string') return undefined
   if (!isTable(spec)) {
-    throw table.error(key, `${table.keyName(key)} must be a version string or a table such as { path = "../x" }.`, 'Fix the dependency and run the command again.')
+    throw table.error(key, `${table.keyName(key)} must be a version string or a table such as { path = "../x" }.`, {
+      hint: 'Fix the dependency and run the command again.',
+    })
   }
 
-  const entry = new TableReader(table.document, spec, [...table.path, key])
   if (spec.workspace === true) {
     const inherited = inheritance.dependencies?.subTable(key)
     if (!inherited) {
       throw table.error(
         key,
         `${table.keyName(key)} is inherited from the workspace, but the root Cargo.toml has no [workspace.dependencies] entry "${key}".`,
-        `Add ${key} = { path = "..." } under [workspace.dependencies] in the root Cargo.toml, or give the path here.`,
+        {hint: `Add ${key} = { path = "..." } under [workspace.dependencies] in the root Cargo.toml, or give the path here.`},
       )
     }
 
@@ -194,6 +195,7 @@ function resolveSpec(
     return {cargoName: inherited.string('package') ?? key, dir: path.resolve(inheritance.root, inheritedPath)}
   }
 
+  const entry = table.requiredSubTable(key)
   const dependencyPath = entry.string('path')
   if (dependencyPath === undefined) return undefined
   return {cargoName: entry.string('package') ?? key, dir: path.resolve(dir, dependencyPath)}

@@ -5,8 +5,8 @@
  */
 
 import {suggestKey} from '../toml/document.js'
+import {type TableReader, quoteList} from '../toml/table-reader.js'
 import type {Logger} from '../ui/logger.js'
-import {TableReader, quoteList} from './table-reader.js'
 import {
   ARCHES,
   BUNDLE_MODULES,
@@ -61,12 +61,14 @@ export const DEFAULT_IMAGE_LAYOUT: Readonly<ImageLayout> = {
 }
 
 export function parsePackageMetadata(table: TableReader, logger: Logger): PackageMetadata {
-  table.rejectRemoved(
+  rejectRemoved(
+    table,
     'variant-sensitive',
     'a package is built once and shared through kits by every variant, so it cannot be rebuilt per variant.',
     'Remove the key; if a package must differ between variants, make a separate package for each, or decide at runtime.',
   )
-  table.rejectRemoved(
+  rejectRemoved(
+    table,
     'package-features',
     'a package is built once and shared through kits by every variant, so it cannot depend on image features.',
     'Remove the key; choose image features in the variant\'s [package.metadata.build-variant.image-features] table.',
@@ -82,18 +84,25 @@ export function parsePackageMetadata(table: TableReader, logger: Logger): Packag
   }
 }
 
+/** Rejects a key the Rust twoliter once knew and now refuses. */
+function rejectRemoved(table: TableReader, key: string, why: string, hint: string): void {
+  if (table.has(key)) {
+    throw table.error(key, `${table.keyName(key)} is no longer supported: ${why}`, {hint, code: 'manifest.removed-key'})
+  }
+}
+
 function parseExternalFile(file: TableReader, logger: Logger): ExternalFile {
   file.warnAboutTypos(EXTERNAL_FILE_KEYS, logger)
   const fix = 'Add it and run the command again.'
-  const url = file.requiredString('url', `${fix} It is where the file is downloaded from when no lookaside cache has it.`)
-  const sha512 = file.requiredString('sha512', `${fix} Compute it with \`sha512sum FILE\`.`, SHA512).toLowerCase()
+  const url = file.requiredString('url', {ifMissing: `${fix} It is where the file is downloaded from when no lookaside cache has it.`})
+  const sha512 = file.requiredString('sha512', {...SHA512, ifMissing: `${fix} Compute it with \`sha512sum FILE\`.`}).toLowerCase()
   const path = file.string('path')
   checkUrl(file, url, path)
   if (path !== undefined && !isSinglePathComponent(path)) {
     throw file.error(
       'path',
       `${file.keyName('path')} = ${JSON.stringify(path)} must be a plain file name: the file is saved in the package's own directory.`,
-      'Use a name without "/" (and not "." or "..").',
+      {hint: 'Use a name without "/" (and not "." or "..").'},
     )
   }
 
@@ -113,7 +122,9 @@ function checkUrl(file: TableReader, url: string, path: string | undefined): voi
   try {
     parsed = new URL(url)
   } catch {
-    throw file.error('url', `${file.keyName('url')} = ${JSON.stringify(url)} is not a valid URL.`, 'Give the full URL, e.g. "https://example.com/src/foo-1.0.tar.gz".')
+    throw file.error('url', `${file.keyName('url')} = ${JSON.stringify(url)} is not a valid URL.`, {
+      hint: 'Give the full URL, e.g. "https://example.com/src/foo-1.0.tar.gz".',
+    })
   }
 
   const lastSegment = parsed.pathname.split('/').at(-1) ?? ''
@@ -121,7 +132,7 @@ function checkUrl(file: TableReader, url: string, path: string | undefined): voi
     throw file.error(
       'url',
       `${file.keyName('url')} = ${JSON.stringify(url)} does not end in a file name, and there is no path to name the file.`,
-      'Add path = "FILE-NAME" to this external file.',
+      {hint: 'Add path = "FILE-NAME" to this external file.'},
     )
   }
 }
@@ -132,11 +143,10 @@ function isSinglePathComponent(path: string): boolean {
 
 export function parseKitMetadata(table: TableReader, logger: Logger): KitMetadata {
   table.warnAboutTypos(KIT_KEYS, logger)
-  const vendor = table.requiredString(
-    'vendor',
-    'Add vendor = "NAME", naming the vendor in Twoliter.toml whose registry the kit is published to (e.g. vendor = "bottlerocket").',
-    IDENTIFIER,
-  )
+  const vendor = table.requiredString('vendor', {
+    ...IDENTIFIER,
+    ifMissing: 'Add vendor = "NAME", naming the vendor in Twoliter.toml whose registry the kit is published to (e.g. vendor = "bottlerocket").',
+  })
   return {vendor, kitName: table.string('kit-name', IDENTIFIER)}
 }
 
@@ -172,12 +182,10 @@ function parseImageFeatures(features: TableReader | undefined): ImageFeatures {
     if (!isImageFeature(name)) {
       const suggestion = suggestKey(name, IMAGE_FEATURES)
       const didYouMean = suggestion ? ` Did you mean ${suggestion}?` : ''
-      throw features.error(
-        name,
-        `${features.keyName()} has an unknown feature "${name}".${didYouMean}`,
-        `The features are ${quoteList(IMAGE_FEATURES)}; remove or rename this one.`,
-        'manifest.unknown-feature',
-      )
+      throw features.error(name, `${features.keyName()} has an unknown feature "${name}".${didYouMean}`, {
+        hint: `The features are ${quoteList(IMAGE_FEATURES)}; remove or rename this one.`,
+        code: 'manifest.unknown-feature',
+      })
     }
 
     result[name] = features.boolean(name) ?? result[name]

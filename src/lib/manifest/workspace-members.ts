@@ -9,7 +9,7 @@ import path from 'node:path'
 
 import {TwoliterError} from '../errors.js'
 import {type TomlDocument, locate} from '../toml/document.js'
-import type {TableReader} from './table-reader.js'
+import type {TableReader} from '../toml/table-reader.js'
 
 export const CARGO_MANIFEST = 'Cargo.toml'
 

@@ -10,8 +10,8 @@ import {type SourceLocation, TwoliterError, formatLocation} from '../errors.js'
 import {readTomlFile} from '../toml/document.js'
 import {type Logger, silentLogger} from '../ui/logger.js'
 import {type DeclaredDependency, type MemberManifest, readMemberManifest} from './member-manifest.js'
-import {TableReader} from './table-reader.js'
 import type {DependencyLink, Member, Workspace} from './types.js'
+import {manifestReader} from './wording.js'
 import {CARGO_MANIFEST, listMemberDirectories} from './workspace-members.js'
 
 export interface LoadWorkspaceOptions {
@@ -27,7 +27,7 @@ export async function loadWorkspace(projectRoot: string, options: LoadWorkspaceO
     manifestPath,
     'The project root needs a Cargo.toml whose [workspace] members list the packages, kits and variants.',
   )
-  const workspace = new TableReader(document, document.data, []).subTable('workspace')
+  const workspace = manifestReader(document).subTable('workspace')
   if (!workspace) {
     throw new TwoliterError('the project\'s root Cargo.toml has no [workspace] table.', {
       location: {file: manifestPath},

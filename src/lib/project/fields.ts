@@ -1,124 +1,51 @@
-import type {TomlTable, TomlValue} from 'smol-toml'
-
-import {TwoliterError} from '../errors.js'
-import {type KeyPath, type TomlDocument, isTable, locate} from '../toml/document.js'
+import {type KeyPath} from '../toml/document.js'
+import {type Advice, type TableReader, type Wording, describeValue} from '../toml/table-reader.js'
 import {strictSemverProblem} from './semver.js'
 
-/**
- * Typed access to the values of a parsed TOML file. Every problem becomes a TwoliterError that names the
- * key in words, points at its line, and says what to write instead.
- */
-export class FieldReader {
-  /**
-   * @param fileAdvice appended to every hint, e.g. that a generated file should be regenerated rather
-   *   than edited.
-   */
-  constructor(
-    readonly document: TomlDocument,
-    private readonly fileAdvice?: string,
-  ) {}
+/** How problems in Twoliter.toml, Twoliter.lock and Twoliter.override are put into words. */
+export const PROJECT_WORDING: Wording = {
+  keyName: describeKey,
+  missingKey: (tablePath, key) => `${describeKey([...tablePath, key])} is missing.`,
+  wrongType: wrongTypeMessage,
+  wrongItem: (arrayPath, index, expected, item) => wrongTypeMessage([...arrayPath, index], expected.item, item),
+  codes: {missingKey: 'toml.missing-key', invalidValue: 'toml.wrong-type'},
+}
 
-  error(path: KeyPath, message: string, options: {hint?: string; code: string}): TwoliterError {
-    const hint = [options.hint, this.fileAdvice].filter(Boolean).join(' ')
-    return new TwoliterError(message, {location: locate(this.document, path), hint: hint || undefined, code: options.code})
-  }
+function wrongTypeMessage(path: KeyPath, expected: string, value: unknown): string {
+  return `${describeKey(path)} must be ${expected}, but it is ${describeValue(value)}.`
+}
 
-  /** The value at `path` (the last element is its key in `table`); an error when it is missing. */
-  required(table: TomlTable, path: KeyPath, example: string): TomlValue {
-    const key = String(path.at(-1))
-    if (Object.hasOwn(table, key)) return table[key]
-    throw this.error(path.slice(0, -1), `${describeKey(path)} is missing.`, {
-      hint: `Add it, e.g. \`${example}\`.`,
-      code: 'toml.missing-key',
-    })
-  }
+/** An integer as written in the file: `1.0` is a float even though JavaScript reads it as 1. */
+export function requiredInteger(table: TableReader, key: string, advice: Advice): bigint {
+  const value = table.required(key, advice)
+  if (typeof value === 'bigint') return value
+  throw table.wrongType(key, value, 'an integer', advice)
+}
 
-  string(table: TomlTable, path: KeyPath, example: string): string {
-    return this.expectString(this.required(table, path, example), path, example)
-  }
+/** A name of an SDK, kit or vendor: non-empty, only letters, digits, '-' and '_' (as twoliter 0.5). */
+export function requiredIdentifier(table: TableReader, key: string, example: string): string {
+  return checkIdentifier(table, key, table.requiredString(key, {example}))
+}
 
-  optionalString(table: TomlTable, path: KeyPath, example: string): string | undefined {
-    const key = String(path.at(-1))
-    return Object.hasOwn(table, key) ? this.expectString(table[key], path, example) : undefined
-  }
+/** `name`, written at `key` (as its value, or as the key itself for vendor tables), as an identifier. */
+export function checkIdentifier(table: TableReader, key: string, name: string): string {
+  const problem = identifierProblem(name)
+  if (problem === undefined) return name
+  throw table.error(key, `${table.keyName(key)} is not a valid identifier: ${problem}.`, {
+    hint: 'Names of SDKs, kits and vendors may only contain letters, digits, \'-\' and \'_\'.',
+    code: 'project.invalid-identifier',
+  })
+}
 
-  /** An integer as written in the file: `1.0` is a float even though JavaScript reads it as 1. */
-  integer(table: TomlTable, path: KeyPath, example: string): number {
-    const value = this.required(table, path, example)
-    if (typeof value === 'number' && Number.isInteger(value) && this.writtenAsInteger(path)) return value
-    throw this.wrongType(path, value, 'an integer', example)
-  }
-
-  optionalTable(table: TomlTable, path: KeyPath, example: string): TomlTable | undefined {
-    const key = String(path.at(-1))
-    if (!Object.hasOwn(table, key)) return undefined
-    const value = table[key]
-    if (isTable(value)) return value
-    throw this.wrongType(path, value, 'a table', example)
-  }
-
-  table(table: TomlTable, path: KeyPath, example: string): TomlTable {
-    const value = this.required(table, path, example)
-    if (isTable(value)) return value
-    throw this.wrongType(path, value, 'a table', example)
-  }
-
-  /** `[[key]]` entries; `key = []` is an empty list, a missing key too. */
-  arrayOfTables(table: TomlTable, path: KeyPath, example: string): TomlTable[] {
-    const key = String(path.at(-1))
-    if (!Object.hasOwn(table, key)) return []
-    const value = table[key]
-    if (!Array.isArray(value)) throw this.wrongType(path, value, 'an array of tables', example)
-    return value.map((entry, index) => {
-      if (isTable(entry)) return entry
-      throw this.wrongType([...path, index], entry, 'a table', example)
-    })
-  }
-
-  /** A name of an SDK, kit or vendor: non-empty, only letters, digits, '-' and '_' (as twoliter 0.5). */
-  identifier(table: TomlTable, path: KeyPath, example: string): string {
-    return this.checkIdentifier(this.string(table, path, example), path)
-  }
-
-  checkIdentifier(name: string, path: KeyPath): string {
-    const problem = identifierProblem(name)
-    if (problem === undefined) return name
-    throw this.error(path, `${describeKey(path)} is not a valid identifier: ${problem}.`, {
-      hint: 'Names of SDKs, kits and vendors may only contain letters, digits, \'-\' and \'_\'.',
-      code: 'project.invalid-identifier',
-    })
-  }
-
-  /** A strict semver version string (see semver.ts). */
-  version(table: TomlTable, path: KeyPath): string {
-    const version = this.string(table, path, 'version = "1.2.3"')
-    const problem = strictSemverProblem(version)
-    if (problem === undefined) return version
-    throw this.error(path, `${describeKey(path)} '${version}' is not a valid version: ${problem}.`, {
-      hint: 'Write a semantic version MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD] without a \'v\' prefix, e.g. "1.2.3".',
-      code: 'project.invalid-version',
-    })
-  }
-
-  wrongType(path: KeyPath, value: unknown, expected: string, example: string): TwoliterError {
-    return this.error(path, `${describeKey(path)} must be ${expected}, but it is ${describeValue(value)}.`, {
-      hint: `Write it like \`${example}\`.`,
-      code: 'toml.wrong-type',
-    })
-  }
-
-  private expectString(value: TomlValue, path: KeyPath, example: string): string {
-    if (typeof value === 'string') return value
-    throw this.wrongType(path, value, 'a string', example)
-  }
-
-  private writtenAsInteger(path: KeyPath): boolean {
-    const {line} = locate(this.document, path)
-    if (line === undefined) return true
-    const text = this.document.source.split('\n')[line - 1]
-    const valueText = text.slice(text.indexOf('=') + 1).replace(/#.*$/, '').trim()
-    return /^[+-]?(?:\d[\d_]*|0x[\da-fA-F_]+|0o[0-7_]+|0b[01_]+)$/.test(valueText)
-  }
+/** A strict semver version string (see semver.ts). */
+export function requiredVersion(table: TableReader, key: string): string {
+  const version = table.requiredString(key, {example: `${key} = "1.2.3"`})
+  const problem = strictSemverProblem(version)
+  if (problem === undefined) return version
+  throw table.error(key, `${table.keyName(key)} '${version}' is not a valid version: ${problem}.`, {
+    hint: 'Write a semantic version MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD] without a \'v\' prefix, e.g. "1.2.3".',
+    code: 'project.invalid-version',
+  })
 }
 
 export function identifierProblem(name: string): string | undefined {
@@ -142,17 +69,6 @@ export function describeKey(path: KeyPath): string {
   }
 
   return `\`${key}\` in [${parent.join('.')}]`
-}
-
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `a string (${JSON.stringify(value)})`
-  if (typeof value === 'number') return Number.isInteger(value) ? `an integer (${value})` : `a float (${value})`
-  if (typeof value === 'bigint') return `an integer (${value})`
-  if (typeof value === 'boolean') return `a boolean (${value})`
-  if (Array.isArray(value)) return 'an array'
-  if (isTable(value)) return 'a table'
-  if (value instanceof Date) return 'a date-time'
-  return 'a value of another type'
 }
 
 export function ordinal(n: number): string {

@@ -2,12 +2,11 @@ import {createHash, randomBytes} from 'node:crypto'
 import {rename, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
-import type {TomlTable} from 'smol-toml'
-
 import {TwoliterError} from '../errors.js'
 import {canonicalizeJsonText} from '../oci/canonical-json.js'
-import {type KeyPath, type TomlDocument, readTomlFileIfExists} from '../toml/document.js'
-import {FieldReader} from './fields.js'
+import {type TomlDocument, readTomlFileIfExists} from '../toml/document.js'
+import {TableReader} from '../toml/table-reader.js'
+import {PROJECT_WORDING, requiredIdentifier, requiredInteger, requiredVersion} from './fields.js'
 
 export const LOCK_FILE = 'Twoliter.lock'
 export const LOCK_SCHEMA_VERSION = 1
@@ -55,31 +54,28 @@ export async function readLock(root: string): Promise<Lock | undefined> {
 }
 
 export function parseLock(document: TomlDocument): Lock {
-  const reader = new FieldReader(document, REGENERATE)
-  const root = document.data
-  const schemaVersion = reader.integer(root, ['schema-version'], `schema-version = ${LOCK_SCHEMA_VERSION}`)
-  if (schemaVersion !== LOCK_SCHEMA_VERSION) {
-    throw reader.error(['schema-version'], `Incorrect lock schema-version: got '${schemaVersion}', expected '${LOCK_SCHEMA_VERSION}'.`, {
+  const root = TableReader.root(document, {...PROJECT_WORDING, fileAdvice: REGENERATE})
+  const schemaVersion = requiredInteger(root, 'schema-version', {example: `schema-version = ${LOCK_SCHEMA_VERSION}`})
+  if (schemaVersion !== BigInt(LOCK_SCHEMA_VERSION)) {
+    throw root.error('schema-version', `Incorrect lock schema-version: got '${schemaVersion}', expected '${LOCK_SCHEMA_VERSION}'.`, {
       code: 'lock.schema-version',
     })
   }
 
   return {
     schemaVersion: LOCK_SCHEMA_VERSION,
-    sdk: readLockedImage(reader, reader.table(root, ['sdk'], '[sdk] name = "bottlerocket-sdk"'), ['sdk']),
-    kit: reader
-      .arrayOfTables(root, ['kit'], '[[kit]] name = "bottlerocket-core-kit"')
-      .map((table, index) => readLockedImage(reader, table, ['kit', index])),
+    sdk: readLockedImage(root.requiredSubTable('sdk', {example: '[sdk] name = "bottlerocket-sdk"'})),
+    kit: root.arrayOfTables('kit', {example: '[[kit]] name = "bottlerocket-core-kit"'}).map(readLockedImage),
   }
 }
 
-function readLockedImage(reader: FieldReader, table: TomlTable, keyPath: KeyPath): LockedImage {
+function readLockedImage(table: TableReader): LockedImage {
   return {
-    name: reader.identifier(table, [...keyPath, 'name'], 'name = "bottlerocket-core-kit"'),
-    version: reader.version(table, [...keyPath, 'version']),
-    vendor: reader.identifier(table, [...keyPath, 'vendor'], 'vendor = "bottlerocket"'),
-    source: reader.string(table, [...keyPath, 'source'], 'source = "public.ecr.aws/bottlerocket/bottlerocket-sdk:v0.41.0"'),
-    digest: reader.string(table, [...keyPath, 'digest'], 'digest = "BASE64"'),
+    name: requiredIdentifier(table, 'name', 'name = "bottlerocket-core-kit"'),
+    version: requiredVersion(table, 'version'),
+    vendor: requiredIdentifier(table, 'vendor', 'vendor = "bottlerocket"'),
+    source: table.requiredString('source', {example: 'source = "public.ecr.aws/bottlerocket/bottlerocket-sdk:v0.41.0"'}),
+    digest: table.requiredString('digest', {example: 'digest = "BASE64"'}),
   }
 }
 

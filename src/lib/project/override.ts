@@ -1,9 +1,10 @@
 import path from 'node:path'
 
 import {type SourceLocation, formatLocation} from '../errors.js'
-import {type TomlDocument, findLikelyTypos, isTable, locate, readTomlFileIfExists} from '../toml/document.js'
+import {type TomlDocument, isTable, locate, readTomlFileIfExists} from '../toml/document.js'
+import {TableReader} from '../toml/table-reader.js'
 import type {Logger} from '../ui/logger.js'
-import {FieldReader} from './fields.js'
+import {PROJECT_WORDING} from './fields.js'
 
 export const OVERRIDE_FILE = 'Twoliter.override'
 
@@ -40,10 +41,10 @@ export async function loadOverrides(root: string, declaredVendors: readonly stri
   if (document === undefined) return noOverrides()
   logger.info(`Detected override file ${file}, loading override information.`)
 
-  const reader = new FieldReader(document)
+  const vendorTables = TableReader.root(document, PROJECT_WORDING)
   const overrides: Overrides = {file, images: noOverrides().images}
-  for (const vendor of Object.keys(document.data)) {
-    const vendorTable = reader.table(document.data, [vendor], `[${vendor}.ARTIFACT] registry = "REGISTRY"`)
+  for (const vendor of Object.keys(vendorTables.table)) {
+    const vendorTable = vendorTables.requiredSubTable(vendor, {example: `[${vendor}.ARTIFACT] registry = "REGISTRY"`})
     if (!declaredVendors.includes(vendor)) {
       const declared = declaredVendors.length === 0 ? 'none' : declaredVendors.join(', ')
       logger.warn(
@@ -52,13 +53,12 @@ export async function loadOverrides(root: string, declaredVendors: readonly stri
     }
 
     const artifacts: Record<string, ImageOverride> = Object.create(null) as Record<string, ImageOverride>
-    for (const artifact of Object.keys(vendorTable)) {
-      const keyPath = [vendor, artifact]
-      const table = reader.table(vendorTable, keyPath, `[${vendor}.${artifact}] registry = "REGISTRY"`)
-      for (const message of findLikelyTypos(document, table, keyPath, OVERRIDE_KEYS)) logger.warn(message)
+    for (const artifact of Object.keys(vendorTable.table)) {
+      const table = vendorTable.requiredSubTable(artifact, {example: `[${vendor}.${artifact}] registry = "REGISTRY"`})
+      table.warnAboutTypos(OVERRIDE_KEYS, logger)
       const override: ImageOverride = {}
-      const name = reader.optionalString(table, [...keyPath, 'name'], `name = "${artifact}"`)
-      const registry = reader.optionalString(table, [...keyPath, 'registry'], 'registry = "localhost:5000"')
+      const name = table.string('name', {example: `name = "${artifact}"`})
+      const registry = table.string('registry', {example: 'registry = "localhost:5000"'})
       if (name !== undefined) override.name = name
       if (registry !== undefined) override.registry = registry
       artifacts[artifact] = override

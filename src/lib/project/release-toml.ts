@@ -3,8 +3,8 @@ import path from 'node:path'
 
 import {TwoliterError, formatLocation} from '../errors.js'
 import {type TomlDocument, locate, readTomlFileIfExists} from '../toml/document.js'
+import {describeValue} from '../toml/table-reader.js'
 import type {Logger} from '../ui/logger.js'
-import {describeValue} from './fields.js'
 
 export const RELEASE_TOML = 'Release.toml'
 

@@ -1,11 +1,10 @@
 import {basename} from 'node:path'
 
-import type {TomlTable} from 'smol-toml'
-
-import {type KeyPath, type TomlDocument, findLikelyTypos, readTomlFile} from '../toml/document.js'
+import {type KeyPath, type TomlDocument, readTomlFile} from '../toml/document.js'
+import {TableReader} from '../toml/table-reader.js'
 import type {Logger} from '../ui/logger.js'
 import type {ProjectLocation} from './discovery.js'
-import {FieldReader, describeKey} from './fields.js'
+import {PROJECT_WORDING, checkIdentifier, requiredIdentifier, requiredInteger, requiredVersion} from './fields.js'
 import {loadOverrides} from './override.js'
 import type {ImageRef, Project, Vendor} from './project.js'
 import {checkReleaseToml} from './release-toml.js'
@@ -58,41 +57,29 @@ export async function loadProject(location: ProjectLocation, logger: Logger): Pr
 type ProjectFields = Pick<Project, 'releaseVersion' | 'sdk' | 'vendors' | 'kits'>
 
 function parseProjectFields(document: TomlDocument, logger: Logger): ProjectFields {
-  const reader = new FieldReader(document)
-  const root = document.data
-  warnAboutTypos(document, root, [], TOP_LEVEL_KEYS, logger)
+  const root = TableReader.root(document, PROJECT_WORDING)
+  root.warnAboutTypos(TOP_LEVEL_KEYS, logger)
 
-  checkSchemaVersion(reader, root)
-  const releaseVersion = reader.string(root, ['release-version'], 'release-version = "1.0.0"')
+  checkSchemaVersion(root)
+  const releaseVersion = root.requiredString('release-version', {example: 'release-version = "1.0.0"'})
 
-  const sdkTable = reader.optionalTable(root, ['sdk'], '[sdk] name = "bottlerocket-sdk"')
-  const sdk = sdkTable === undefined ? undefined : readImage(reader, sdkTable, ['sdk'], logger)
+  const sdkTable = root.subTable('sdk', {example: '[sdk] name = "bottlerocket-sdk"'})
+  const sdk = sdkTable === undefined ? undefined : readImage(sdkTable, logger)
 
-  const vendors: Record<string, Vendor> = Object.create(null) as Record<string, Vendor>
-  const vendorTable = reader.optionalTable(root, ['vendor'], '[vendor.bottlerocket] registry = "public.ecr.aws/bottlerocket"')
-  if (vendorTable) {
-    for (const name of Object.keys(vendorTable)) {
-      const vendorPath = ['vendor', name]
-      reader.checkIdentifier(name, vendorPath)
-      const table = reader.table(vendorTable, vendorPath, `[vendor.${name}] registry = "public.ecr.aws/${name}"`)
-      warnAboutTypos(document, table, vendorPath, VENDOR_KEYS, logger)
-      vendors[name] = {registry: reader.string(table, [...vendorPath, 'registry'], `registry = "public.ecr.aws/${name}"`)}
-    }
-  }
+  const vendors = readVendors(root, logger)
 
-  const kits = reader
-    .arrayOfTables(root, ['kit'], '[[kit]] name = "bottlerocket-core-kit"')
-    .map((table, index) => readImage(reader, table, ['kit', index], logger))
+  const kits = root
+    .arrayOfTables('kit', {example: '[[kit]] name = "bottlerocket-core-kit"'})
+    .map((table) => readImage(table, logger))
 
   return {releaseVersion, sdk, vendors, kits}
 }
 
-function checkSchemaVersion(reader: FieldReader, root: TomlTable): void {
-  const path = ['schema-version']
-  const version = reader.integer(root, path, `schema-version = ${SUPPORTED_SCHEMA_VERSION}`)
-  if (version === SUPPORTED_SCHEMA_VERSION) return
-  throw reader.error(
-    path,
+function checkSchemaVersion(root: TableReader): void {
+  const version = requiredInteger(root, 'schema-version', {example: `schema-version = ${SUPPORTED_SCHEMA_VERSION}`})
+  if (version === BigInt(SUPPORTED_SCHEMA_VERSION)) return
+  throw root.error(
+    'schema-version',
     `Incorrect project schema-version: got '${version}', expected '${SUPPORTED_SCHEMA_VERSION}'.`,
     {
       hint: `This twoliter reads projects of schema-version ${SUPPORTED_SCHEMA_VERSION} (the format of twoliter 0.5); write \`schema-version = ${SUPPORTED_SCHEMA_VERSION}\` if the project follows it.`,
@@ -101,12 +88,26 @@ function checkSchemaVersion(reader: FieldReader, root: TomlTable): void {
   )
 }
 
-function readImage(reader: FieldReader, table: TomlTable, path: KeyPath, logger: Logger): ImageRef {
-  warnAboutTypos(reader.document, table, path, IMAGE_KEYS, logger)
+function readVendors(root: TableReader, logger: Logger): Record<string, Vendor> {
+  const vendors: Record<string, Vendor> = Object.create(null) as Record<string, Vendor>
+  const vendorTables = root.subTable('vendor', {example: '[vendor.bottlerocket] registry = "public.ecr.aws/bottlerocket"'})
+  if (vendorTables === undefined) return vendors
+  for (const name of Object.keys(vendorTables.table)) {
+    checkIdentifier(vendorTables, name, name)
+    const vendor = vendorTables.requiredSubTable(name, {example: `[vendor.${name}] registry = "public.ecr.aws/${name}"`})
+    vendor.warnAboutTypos(VENDOR_KEYS, logger)
+    vendors[name] = {registry: vendor.requiredString('registry', {example: `registry = "public.ecr.aws/${name}"`})}
+  }
+
+  return vendors
+}
+
+function readImage(table: TableReader, logger: Logger): ImageRef {
+  table.warnAboutTypos(IMAGE_KEYS, logger)
   return {
-    name: reader.identifier(table, [...path, 'name'], 'name = "bottlerocket-core-kit"'),
-    version: reader.version(table, [...path, 'version']),
-    vendor: reader.identifier(table, [...path, 'vendor'], 'vendor = "bottlerocket"'),
+    name: requiredIdentifier(table, 'name', 'name = "bottlerocket-core-kit"'),
+    version: requiredVersion(table, 'version'),
+    vendor: requiredIdentifier(table, 'vendor', 'vendor = "bottlerocket"'),
   }
 }
 
@@ -117,26 +118,17 @@ function checkVendorAvailability(document: TomlDocument, fields: ProjectFields):
   const declared = Object.keys(fields.vendors)
   const file = basename(document.file)
   const known = declared.length === 0 ? `${file} declares no vendors` : `${file} declares only ${declared.map((name) => `'${name}'`).join(', ')}`
+  const root = TableReader.root(document, PROJECT_WORDING)
   for (const {image, path: imagePath} of images) {
     if (Object.hasOwn(fields.vendors, image.vendor)) continue
     const vendorPath = [...imagePath, 'vendor']
-    throw new FieldReader(document).error(
+    throw root.error(
       vendorPath,
-      `cannot define a dependency on a vendor that is not specified in ${file}: ${describeKey(vendorPath)} is '${image.vendor}', and ${known}.`,
+      `cannot define a dependency on a vendor that is not specified in ${file}: ${root.keyName(vendorPath)} is '${image.vendor}', and ${known}.`,
       {
         hint: `Add a [vendor.${image.vendor}] table with the registry that publishes ${image.name}, e.g. \`[vendor.${image.vendor}] registry = "public.ecr.aws/${image.vendor}"\`, or correct the vendor name.`,
         code: 'project.unknown-vendor',
       },
     )
   }
-}
-
-function warnAboutTypos(
-  document: TomlDocument,
-  table: TomlTable,
-  path: KeyPath,
-  known: readonly string[],
-  logger: Logger,
-): void {
-  for (const message of findLikelyTypos(document, table, path, known)) logger.warn(message)
 }

@@ -14,7 +14,9 @@ export type KeyPath = ReadonlyArray<string | number>
 
 export function parseToml(file: string, source: string): TomlDocument {
   try {
-    return {file, source, data: parse(source)}
+    // Integers come back as bigint so that `2` and `2.0` stay distinguishable: TOML keeps them apart,
+    // and the Rust twoliter refuses a float where it expects an integer.
+    return {file, source, data: parse(source, {integersAsBigInt: true})}
   } catch (error) {
     if (error instanceof TomlError) {
       const firstLine = error.message.split('\n')[0].replace(/^Invalid TOML document:\s*/, '')

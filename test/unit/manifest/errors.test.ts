@@ -42,6 +42,7 @@ const CASES: ErrorCase[] = [
   {fixture: 'bad-partition-plan', code: 'manifest.invalid-value', file: MEMBER, line: 'partition-plan', says: ['"split", "unified"', 'not "merged"']},
   {fixture: 'image-size-out-of-range', code: 'manifest.invalid-value', file: MEMBER, line: 'os-image-size-gib', says: ['from 0 to 65535', 'not 70000']},
   {fixture: 'image-size-not-integer', code: 'manifest.invalid-value', file: MEMBER, line: 'data-image-size-gib', says: ['whole number', 'not "1"']},
+  {fixture: 'image-size-float', code: 'manifest.invalid-value', file: MEMBER, line: 'data-image-size-gib', says: ['whole number', 'not 2.0']},
   {fixture: 'bad-supported-arch', code: 'manifest.invalid-value', file: MEMBER, line: 'supported-arches', says: ['"x86_64", "aarch64"', 'item 2 is "riscv64"']},
   {fixture: 'included-packages-not-strings', code: 'manifest.invalid-value', file: MEMBER, line: 'included-packages', says: ['array of strings', 'item 2 is 2']},
   {fixture: 'kernel-parameters-not-array', code: 'manifest.invalid-value', file: MEMBER, line: 'kernel-parameters', says: ['kernel-parameters must be an array of strings']},

@@ -119,6 +119,16 @@ describe('loadProject (Twoliter.toml)', () => {
       }
     })
 
+    it('says that 1.0 is a float, not an integer', async () => {
+      const error = await expectLoadError('schema-version = 1.0\nrelease-version = "1.0.0"\n', 'toml.wrong-type')
+      expect(error.message).to.contain('but it is a float (1.0)')
+    })
+
+    it('reports a schema-version beyond 64 bits exactly', async () => {
+      const error = await expectLoadError('schema-version = 9223372036854775807\nrelease-version = "1.0.0"\n', 'project.schema-version')
+      expect(error.message).to.contain("got '9223372036854775807', expected '1'")
+    })
+
     it('is required', async () => {
       const error = await expectLoadError('release-version = "1.0.0"\n', 'toml.missing-key')
       expect(error.message).to.contain('`schema-version` is missing')
