@@ -13,7 +13,7 @@ import {
   summarize,
 } from '../lib/graph/index.js'
 import {loadWorkspace} from '../lib/manifest/index.js'
-import {findProject} from '../lib/project/discovery.js'
+import {openProject} from '../lib/project/project.js'
 
 /** With a TARGET, its summary; without one, a summary of each default target. */
 export type GraphResult = GraphSummary | {graphs: GraphSummary[]}
@@ -61,7 +61,7 @@ With --json (or --format json) the result is {target: {name, kind}, dependencies
 
   public async run(): Promise<GraphResult> {
     const {args, flags} = await this.parse(Graph)
-    const project = await findProject({projectPath: flags['project-path']})
+    const project = await openProject({projectPath: flags['project-path'], logger: this.logger})
     const graph = new DependencyGraph(await loadWorkspace(project.root, {logger: this.logger}))
     const targets = args.target === undefined ? defaultTargets(graph) : [graph.require(args.target, 'TARGET')]
     if (targets.length === 0) {

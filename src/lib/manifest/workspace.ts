@@ -50,6 +50,8 @@ export async function loadWorkspace(projectRoot: string, options: LoadWorkspaceO
   const byDir = new Map(manifests.map((manifest) => [manifest.dir, manifest]))
   const members = await Promise.all(manifests.map((manifest) => resolveMember(manifest, byDir, root, manifestPath)))
   members.sort((a, b) => compareNames(a.name, b.name))
+  const count = (kind: Member['kind']) => members.filter((member) => member.kind === kind).length
+  logger.debug(`${manifestPath}: ${count('package')} packages, ${count('kit')} kits, ${count('variant')} variants`)
   return {root, manifestPath, members}
 }
 

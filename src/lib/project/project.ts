@@ -42,5 +42,6 @@ export interface Project {
 /** Finds the project (upward from `cwd`, or `projectPath` naming Twoliter.toml) and loads it. */
 export async function openProject(options: {cwd?: string; projectPath?: string; logger: Logger}): Promise<Project> {
   const location = await findProject({cwd: options.cwd, projectPath: options.projectPath})
+  options.logger.debug(`project file: ${location.file}`)
   return loadProject(location, options.logger)
 }

@@ -1,42 +1,13 @@
-import {spawnSync} from 'node:child_process'
 import os from 'node:os'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 
 import {expect} from 'chai'
 
+import {REPO, expectNoStackTrace, twoliter} from '../../helpers/cli.js'
 import {lineOf} from '../manifest/helpers.js'
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
-const DEV_BIN = path.join(REPO, 'bin', 'dev.js')
 const LOCAL_KIT = path.join(REPO, 'test', 'fixtures', 'manifest', 'local-kit')
 const CYCLE = path.join(REPO, 'test', 'fixtures', 'manifest', 'cycle')
-
-interface Run {
-  status: number | null
-  stdout: string
-  stderr: string
-}
-
-// bin/dev.js's shebang loads tsx by name, which resolves from the working directory; these runs happen in
-// other directories, so name the loader by its absolute URL.
-const TSX = import.meta.resolve('tsx')
-
-/** Runs the real CLI from its sources, as `bin/dev.js` does when executed directly. */
-function twoliter(args: string[], cwd: string): Run {
-  const result = spawnSync(process.execPath, ['--import', TSX, DEV_BIN, ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: {...process.env, NO_COLOR: '1', TWOLITER_LOG_LEVEL: 'info'},
-    timeout: 60_000,
-  })
-  return {status: result.status, stdout: result.stdout, stderr: result.stderr}
-}
-
-function expectNoStackTrace(run: Run): void {
-  expect(run.stderr).not.to.match(/^\s+at /m)
-  expect(run.stdout).not.to.match(/^\s+at /m)
-}
 
 const EXTRA_3_KIT = {
   target: {name: 'extra-3-kit', kind: 'kit'},
