@@ -1,0 +1,6 @@
+export {type BindMount, type NetworkMode, type OutputStream, type RunOptions, type RunResult, type RunSpec} from './container-run.js'
+export {DEFAULT_DOCKER_SOCKET, type EngineEndpoint, engineEndpoint} from './endpoint.js'
+export {Engine, type EngineStats, type EngineVersion, type ImageDetails, RUN_LABEL} from './engine.js'
+export {EngineAbortError} from './engine-errors.js'
+export {type ImageBuildOptions, type ImageBuildResult, type ImageBuildSpec} from './image-build.js'
+export {splitImageRef} from './image-ref.js'
