@@ -1,4 +1,4 @@
-import {spawnSync} from 'node:child_process'
+import {spawn as spawnAsync, spawnSync} from 'node:child_process'
 import {existsSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -32,6 +32,26 @@ function spawn(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Run {
 /** Runs the real CLI from its sources, as `bin/dev.js` does when executed directly. */
 export function twoliter(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Run {
   return spawn(['--import', TSX, DEV_BIN, ...args], cwd, env)
+}
+
+/**
+ * Like `twoliter`, without blocking this process: needed when the test itself serves something the CLI
+ * talks to (a loopback HTTP server, a registry proxy).
+ */
+export function twoliterAsync(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const child = spawnAsync(process.execPath, ['--import', TSX, DEV_BIN, ...args], {
+    cwd,
+    env: {...process.env, NO_COLOR: '1', TWOLITER_LOG_LEVEL: 'info', ...env},
+    timeout: 120_000,
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
+  return new Promise((resolve, reject) => {
+    child.on('error', reject)
+    child.on('close', (status) => resolve({status, stdout, stderr}))
+  })
 }
 
 /** Runs the built CLI as users do (`bin/run.js`); scripts/test builds it before the tests. */

@@ -1,0 +1,177 @@
+import {readFile} from 'node:fs/promises'
+
+import type {Engine} from '../engine/index.js'
+import {TwoliterError, errorMessage} from '../errors.js'
+import type {DependencyGraph} from '../graph/index.js'
+import type {PackageMember} from '../manifest/index.js'
+import {type SourcesConfig, fetchExternalFiles} from '../sources/index.js'
+import type {Logger} from '../ui/logger.js'
+import {distTag, projectBuildId} from './build-id.js'
+import {type BuildRecord, outputDigestOf, readBuildRecord, reasonsToRebuild, writeBuildRecord} from './build-record.js'
+import {combineDigests, sha256} from './digest.js'
+import type {BuildLayout} from './layout.js'
+import {packageInputs} from './package-inputs.js'
+import {RPMBUILD_SCRIPT, buildPackage} from './package-builder.js'
+import {type NodeOutcome, runSchedule} from './scheduler.js'
+
+export interface PackageBuildOptions {
+  jobs: number
+  keepGoing: boolean
+  /** Rebuild even when the build record says the outputs are up to date. */
+  force: boolean
+  signal?: AbortSignal
+}
+
+export interface BuildContext {
+  engine: Engine
+  graph: DependencyGraph
+  layout: BuildLayout
+  sdk: {image: string; id: string}
+  sources: SourcesConfig
+  /** Where external files are cached across builds and projects. */
+  downloadCacheDir: string
+  logger: Logger
+  reporter: BuildReporter
+}
+
+export type NodeAction = 'built' | 'up-to-date' | 'failed' | 'not-run'
+
+export interface NodeReport {
+  kind: 'package'
+  name: string
+  action: NodeAction
+  /** Why it was built (which inputs changed), or why it was skipped or not run. */
+  reasons: string[]
+  durationMs: number
+  outputs: string[]
+  error?: string
+}
+
+/** What a build shows while it runs; the command decides how (plain lines, a live display, nothing). */
+export interface BuildReporter {
+  started(kind: string, name: string, reasons: string[]): void
+  line(kind: string, name: string, line: string): void
+  finished(report: NodeReport): void
+}
+
+/**
+ * Builds `targets` and every package they are built against, in dependency order, skipping each package
+ * whose inputs and outputs are unchanged since its last build: a build where nothing changed makes no
+ * container calls at all.
+ */
+export interface PackageBuildResult {
+  /** One report per package, in name order. */
+  reports: NodeReport[]
+  /** The error of each package that failed. */
+  failures: Map<string, unknown>
+}
+
+export async function buildPackages(context: BuildContext, targets: readonly string[], options: PackageBuildOptions): Promise<PackageBuildResult> {
+  const {graph} = context
+  const names = new Set<string>()
+  for (const target of targets) {
+    names.add(target)
+    for (const dependency of graph.packageDependencies(target)) names.add(dependency)
+  }
+
+  for (const name of names) graph.assertNoCycleFrom(name)
+  const nodes = [...names].sort().map((name) => ({id: name, dependencies: graph.packageDependencies(name)}))
+  const recipeDigest = sha256(await readFile(RPMBUILD_SCRIPT))
+  const dist = distTag(await projectBuildId(context.layout.projectRoot))
+  const records = new Map<string, BuildRecord>()
+  const reports = new Map<string, NodeReport>()
+  const failures = new Map<string, unknown>()
+
+  const outcomes = await runSchedule(
+    nodes,
+    async (name, signal) => {
+      const started = Date.now()
+      try {
+        await buildNode(name, signal, started)
+      } catch (error) {
+        // A node aborted because another one failed, or because the build was interrupted, did not fail itself.
+        const stopped = signal.aborted
+        const report: NodeReport = stopped
+          ? {kind: 'package', name, action: 'not-run', reasons: ['stopped'], durationMs: Date.now() - started, outputs: []}
+          : {kind: 'package', name, action: 'failed', reasons: [], durationMs: Date.now() - started, outputs: [], error: errorMessage(error)}
+        reports.set(name, report)
+        if (!stopped) failures.set(name, error)
+        context.reporter.finished(report)
+        throw error
+      }
+    },
+    {jobs: options.jobs, keepGoing: options.keepGoing, signal: options.signal},
+  )
+
+  async function buildNode(name: string, signal: AbortSignal, started: number): Promise<void> {
+      const member = graph.member(name) as PackageMember
+      const dependencies = graph.packageDependencies(name)
+      const inputs = await packageInputs(member, {
+        projectRoot: context.layout.projectRoot,
+        arch: context.layout.arch,
+        sdkImageId: context.sdk.id,
+        recipeDigest,
+        dependencyOutputs: Object.fromEntries(dependencies.map((d) => [d, records.get(d)!.outputDigest])),
+      })
+      const stateFile = context.layout.packageStateFile(name)
+      const previous = await readBuildRecord(stateFile)
+      const reasons = options.force ? ['--force'] : await reasonsToRebuild(previous, inputs, context.layout.rpmsDir(name))
+      if (reasons.length === 0 && previous) {
+        records.set(name, previous)
+        const report: NodeReport = {kind: 'package', name, action: 'up-to-date', reasons: ['inputs and outputs unchanged since the last build'], durationMs: Date.now() - started, outputs: previous.outputs.map((o) => o.name)}
+        reports.set(name, report)
+        context.reporter.finished(report)
+        return
+      }
+
+      context.reporter.started('package', name, reasons)
+      const externalFiles = await fetchExternalFiles(
+        {name, dir: member.dir, externalFiles: member.metadata.externalFiles},
+        context.sources,
+        {cacheDir: context.downloadCacheDir, logger: context.logger, signal},
+      )
+      const outputs = await buildPackage(context.engine, {
+        member,
+        name,
+        layout: context.layout,
+        sdkImage: context.sdk.image,
+        arch: context.layout.arch,
+        dist,
+        dependencyRpmDirs: Object.fromEntries(dependencies.map((d) => [d, context.layout.rpmsDir(d)])),
+        externalFiles,
+        onLine: (line) => context.reporter.line('package', name, line),
+        signal,
+      })
+      const record: BuildRecord = {
+        version: 1,
+        inputDigest: combineDigests(inputs),
+        inputs,
+        outputs,
+        outputDigest: outputDigestOf(outputs),
+        builtAt: new Date().toISOString(),
+      }
+      await writeBuildRecord(stateFile, record)
+      records.set(name, record)
+      const report: NodeReport = {kind: 'package', name, action: 'built', reasons, durationMs: Date.now() - started, outputs: outputs.map((o) => o.name)}
+      reports.set(name, report)
+      context.reporter.finished(report)
+  }
+
+  const ordered = nodes.map(({id}) => reports.get(id) ?? notRunReport(id, outcomes.get(id)!))
+  return {reports: ordered, failures}
+}
+
+function notRunReport(name: string, outcome: NodeOutcome<void>): NodeReport {
+  const reasons = outcome.status === 'not-run' && outcome.blockedBy ? [`${outcome.blockedBy} did not build`] : ['the build stopped first']
+  return {kind: 'package', name, action: 'not-run', reasons, durationMs: 0, outputs: []}
+}
+
+/** The error a build ends with: the failure itself when one package failed, else a summary of them. */
+export function buildFailure(failures: ReadonlyMap<string, unknown>): unknown {
+  if (failures.size === 1) return [...failures.values()][0]
+  if (failures.size === 0) return undefined
+  return new TwoliterError(`${failures.size} packages failed to build: ${[...failures.keys()].join(', ')}.`, {
+    hint: 'Each failure is shown above with the end of its log; the whole logs are under build/logs/.',
+    code: 'build.failed',
+  })
+}
