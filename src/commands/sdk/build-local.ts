@@ -6,8 +6,10 @@ import {listenForInterrupt} from '../../lib/cli/interrupt.js'
 import {Engine} from '../../lib/engine/index.js'
 import {type LocalSdkBuild, buildLocalSdk} from '../../lib/sdk/index.js'
 import {defaultLocalSdkTag} from '../../lib/sdk/default-tag.js'
+import {type PushedSdk, pushLocalSdk} from '../../lib/sdk/push.js'
+import {RegistryClient} from '../../lib/oci/index.js'
 
-export type SdkBuildLocalResult = LocalSdkBuild
+export type SdkBuildLocalResult = LocalSdkBuild & {pushed?: PushedSdk}
 
 export default class SdkBuildLocal extends BaseCommand {
   static override summary = 'Build the local SDK image from Debian packages, or reuse it when it is already built.'
@@ -18,11 +20,14 @@ The image is cached by the SHA-256 of the recipe files in sdk/ (label dev.twolit
 
 --tag defaults to the image the project's [sdk] names (<vendor registry>/<name>:v<version>, Twoliter.override applied), so that builds of the project find it; outside a project (or without [sdk]) it is twoliter-local-sdk:latest.
 
-Result (--json): {image, id, recipeHash, cached}.`
+With --push the image is then pushed to the registry its tag names, as a one-entry image index (manifest list) for the host's architecture, the form in which twoliter reads SDKs; loopback registries are spoken to over plain HTTP, credentials come from docker's config.json.
+
+Result (--json): {image, id, recipeHash, cached, pushed?: {reference, digest, lockDigest}}.`
 
   static override examples = [
     {description: 'Build the SDK the current project names (e.g. 127.0.0.1:5000/twoliter-sdk:v0.1.0)', command: '<%= config.bin %> <%= command.id %>'},
     {description: 'Build it outside a project under a name of your choice', command: '<%= config.bin %> <%= command.id %> --tag my-sdk:latest'},
+    {description: 'Build it and push it to a registry on this machine', command: '<%= config.bin %> <%= command.id %> --tag 127.0.0.1:5000/twoliter-sdk:v0.1.0 --push'},
     {description: 'Check whether it is already built, as JSON (a cached build prints cached: true)', command: '<%= config.bin %> <%= command.id %> --json'},
     {description: 'Build it from another Debian mirror, showing every debootstrap line', command: 'TWOLITER_DEBIAN_MIRROR=http://mirror.example.com/debian <%= config.bin %> <%= command.id %> --log-level debug'},
   ]
@@ -33,6 +38,7 @@ Result (--json): {image, id, recipeHash, cached}.`
       summary: 'Tag the image so. Default: the image the project\'s [sdk] names, else twoliter-local-sdk:latest.',
       helpValue: 'REF',
     }),
+    push: Flags.boolean({summary: 'Push the image to the registry its tag names, as a one-entry image index.'}),
   }
 
   public async run(): Promise<SdkBuildLocalResult> {
@@ -54,6 +60,14 @@ Result (--json): {image, id, recipeHash, cached}.`
       this.log(result.cached ? `The local SDK ${summary} is up to date.` : `Built the local SDK ${summary} in ${seconds} s.`)
     }
 
-    return result
+    if (!flags.push) return result
+    const client = new RegistryClient({logger: this.logger})
+    try {
+      const pushed = await pushLocalSdk(engine, client, result.image)
+      this.log(`Pushed ${pushed.reference} (${pushed.digest}).`)
+      return {...result, pushed}
+    } finally {
+      client.close()
+    }
   }
 }
