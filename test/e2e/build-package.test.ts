@@ -89,6 +89,40 @@ describe('build package (real engine)', function () {
     expect(result.containerRuns).to.equal(1)
   })
 
+  it('says what to do when the project names no SDK, or an SDK the engine does not have', async () => {
+    const toml = path.join(project, 'Twoliter.toml')
+    const original = await readFile(toml, 'utf8')
+    await writeFile(toml, original.replace(/\[sdk\][^[]*/, ''))
+    const noSdk = build('pkg-a')
+    expect(noSdk.status).to.equal(1)
+    expect(noSdk.stderr).to.include('has no [sdk] table')
+    expect(noSdk.stderr).to.include('twoliter sdk build-local')
+    expectNoStackTrace(noSdk)
+
+    await writeFile(toml, original.replace('version = "0.1.0"', 'version = "9.9.9"'))
+    const missing = build('pkg-a')
+    expect(missing.status).to.equal(1)
+    expect(missing.stderr).to.include('the SDK image localhost/twoliter-e2e/sdk:v9.9.9 is not in the container engine')
+    expect(await exists(path.join(project, 'build'))).to.equal(false)
+  })
+
+  it('cleans the build directory, but not while a build holds the lock', async () => {
+    parseResult(build('pkg-a', '--json'))
+    await writeFile(path.join(project, 'build/.twoliter-build.lock'), JSON.stringify({pid: process.pid, startedAt: 'now', command: 'twoliter build package x'}))
+    const refused = twoliter(['build', 'clean'], project)
+    expect(refused.status).to.equal(1)
+    expect(refused.stderr).to.include('another build is running')
+    expect(await exists(path.join(project, 'build/rpms/pkg-a'))).to.equal(true)
+
+    await rm(path.join(project, 'build/.twoliter-build.lock'))
+    const cleaned = twoliter(['build', 'clean', '--json'], project)
+    expect(cleaned.status, cleaned.stderr).to.equal(0)
+    expect(JSON.parse(cleaned.stdout).removed).to.include.members(['build/rpms', 'build/state', 'build/logs'])
+    expect(await readdir(path.join(project, 'build'))).to.deep.equal([])
+    const rebuilt = parseResult(build('pkg-a', '--json'))
+    expect(rebuilt.containerRuns).to.equal(1)
+  })
+
   describe('external files', () => {
     let tarball: Buffer
     beforeEach(async () => {
@@ -178,7 +212,8 @@ describe('build package (real engine)', function () {
       encoding: 'utf8',
       uid,
       gid: dockerGroup,
-      env: {...process.env, HOME: work, NO_COLOR: '1', TWOLITER_CACHE_DIR: path.join(work, 'cache'), TSX_TSCONFIG_PATH: path.join(REPO, 'tsconfig.json')},
+      // oclif asks the passwd database for the shell unless SHELL says it, and this uid has no entry.
+      env: {...process.env, SHELL: '/bin/sh', HOME: work, NO_COLOR: '1', TWOLITER_CACHE_DIR: path.join(work, 'cache'), TSX_TSCONFIG_PATH: path.join(REPO, 'tsconfig.json')},
     })
     expect(result.status, result.stderr).to.equal(0)
     const owners = new Set<string>()

@@ -2,13 +2,13 @@ import {availableParallelism} from 'node:os'
 
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../../cli/base-command.js'
+import {BuildCommand} from '../../cli/build-command.js'
 import {projectFlags} from '../../cli/flags.js'
 import {hostArch, parseArch} from '../../lib/build/arch.js'
 import {type NodeReport, buildFailure, buildPackages} from '../../lib/build/package-builds.js'
 import {openBuildSession} from '../../lib/build/session.js'
 import {UsageError} from '../../lib/errors.js'
-import {LineReporter, showFailures, summarize} from '../../lib/ui/build-reporter.js'
+import {showFailures, summarize} from '../../lib/ui/build-reporter.js'
 
 export interface BuildPackageResult {
   arch: string
@@ -19,7 +19,7 @@ export interface BuildPackageResult {
   durationMs: number
 }
 
-export default class BuildPackage extends BaseCommand {
+export default class BuildPackage extends BuildCommand {
   static override summary = 'Build an RPM package and the packages it is built against.'
 
   static override description = `Each package is built from its spec with rpmbuild in a container of the project's SDK, without network: external files are fetched beforehand on the host (from the lookaside caches, then upstream when allowed) and checked against their SHA-512. RPMs land in build/rpms/PACKAGE/, logs in build/logs/ARCH/packages/.
@@ -52,13 +52,14 @@ Result (--json): {arch, sdk, packages: [{kind, name, action: built|up-to-date|fa
   public async run(): Promise<BuildPackageResult> {
     const {args, flags} = await this.parse(BuildPackage)
     const started = Date.now()
+    const reporter = this.buildReporter(flags.explain)
     const session = await openBuildSession({
       projectPath: flags['project-path'],
       arch: parseArch(flags.arch),
       cacheDir: this.config.cacheDir,
       command: `twoliter build package ${args.package}`,
       logger: this.logger,
-      reporter: new LineReporter(this.logger, flags.explain),
+      reporter,
       sources: {lookasideCache: flags['lookaside-cache'], upstreamFallback: flags['upstream-source-fallback'] || undefined},
     })
     try {
