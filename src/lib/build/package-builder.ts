@@ -5,7 +5,7 @@ import {fileURLToPath} from 'node:url'
 import type {Engine} from '../engine/index.js'
 import {TwoliterError} from '../errors.js'
 import type {PackageMember} from '../manifest/index.js'
-import {BuildLog} from './build-log.js'
+import type {BuildLog} from './build-log.js'
 import {type OutputFile} from './build-record.js'
 import {sha256File} from './digest.js'
 import {checkMountableHostPath} from './host-paths.js'
@@ -28,6 +28,8 @@ export interface PackageBuildRequest {
   externalFiles: Record<string, string>
   /** Yum repositories of kits it may take build dependencies from: repo id → directory. */
   kitRepos?: Record<string, string>
+  /** The package's log: everything the container prints goes there. */
+  log: BuildLog
   /** Called with each complete line the build prints. */
   onLine?: (line: string) => void
   signal?: AbortSignal
@@ -70,7 +72,7 @@ export async function buildPackage(engine: Engine, request: PackageBuildRequest)
   const staging = await mkdtemp(path.join(layout.stagingDir, `${name}-`))
   const output = path.join(staging, 'output')
   await mkdir(output)
-  const log = await BuildLog.create(layout.packageLogFile(name))
+  const {log} = request
   try {
     const {exitCode} = await engine.run(
       {
@@ -102,7 +104,6 @@ export async function buildPackage(engine: Engine, request: PackageBuildRequest)
     await replaceDirectory(output, layout.rpmsDir(name), staging)
     return await describeOutputs(layout.rpmsDir(name), rpms)
   } finally {
-    await log.close()
     await rm(staging, {recursive: true, force: true})
   }
 }

@@ -1,4 +1,5 @@
 import {readFile} from 'node:fs/promises'
+import path from 'node:path'
 
 import type {Engine} from '../engine/index.js'
 import {TwoliterError, errorMessage} from '../errors.js'
@@ -7,9 +8,11 @@ import type {PackageMember} from '../manifest/index.js'
 import {type SourcesConfig, fetchExternalFiles} from '../sources/index.js'
 import type {Logger} from '../ui/logger.js'
 import {distTag, projectBuildId} from './build-id.js'
+import {BuildLog} from './build-log.js'
 import {type BuildRecord, outputDigestOf, readBuildRecord, reasonsToRebuild, writeBuildRecord} from './build-record.js'
 import {combineDigests, sha256} from './digest.js'
 import type {BuildLayout} from './layout.js'
+import type {BuildLifecycle, BuildStep, StepIO} from './lifecycle.js'
 import {packageInputs} from './package-inputs.js'
 import {RPMBUILD_SCRIPT, buildPackage} from './package-builder.js'
 import {type NodeOutcome, runSchedule} from './scheduler.js'
@@ -32,6 +35,8 @@ export interface BuildContext {
   downloadCacheDir: string
   logger: Logger
   reporter: BuildReporter
+  /** Plugin events and project hook steps around each build. */
+  lifecycle?: BuildLifecycle
 }
 
 export type NodeAction = 'built' | 'up-to-date' | 'failed' | 'not-run'
@@ -94,9 +99,8 @@ export async function buildPackages(context: BuildContext, targets: readonly str
         const report: NodeReport = stopped
           ? {kind: 'package', name, action: 'not-run', reasons: ['stopped'], durationMs: Date.now() - started, outputs: []}
           : {kind: 'package', name, action: 'failed', reasons: [], durationMs: Date.now() - started, outputs: [], error: errorMessage(error)}
-        reports.set(name, report)
         if (!stopped) failures.set(name, error)
-        context.reporter.finished(report)
+        finish(report)
         throw error
       }
     },
@@ -104,27 +108,38 @@ export async function buildPackages(context: BuildContext, targets: readonly str
   )
 
   async function buildNode(name: string, signal: AbortSignal, started: number): Promise<void> {
-      const member = graph.member(name) as PackageMember
-      const dependencies = graph.packageDependencies(name)
-      const inputs = await packageInputs(member, {
-        projectRoot: context.layout.projectRoot,
-        arch: context.layout.arch,
-        sdkImageId: context.sdk.id,
-        recipeDigest,
-        dependencyOutputs: Object.fromEntries(dependencies.map((d) => [d, records.get(d)!.outputDigest])),
-      })
-      const stateFile = context.layout.packageStateFile(name)
-      const previous = await readBuildRecord(stateFile)
-      const reasons = options.force ? ['--force'] : await reasonsToRebuild(previous, inputs, context.layout.rpmsDir(name))
-      if (reasons.length === 0 && previous) {
-        records.set(name, previous)
-        const report: NodeReport = {kind: 'package', name, action: 'up-to-date', reasons: ['inputs and outputs unchanged since the last build'], durationMs: Date.now() - started, outputs: previous.outputs.map((o) => o.name)}
-        reports.set(name, report)
-        context.reporter.finished(report)
-        return
-      }
+    const member = graph.member(name) as PackageMember
+    const dependencies = graph.packageDependencies(name)
+    const inputs = await packageInputs(member, {
+      projectRoot: context.layout.projectRoot,
+      arch: context.layout.arch,
+      sdkImageId: context.sdk.id,
+      recipeDigest,
+      dependencyOutputs: Object.fromEntries(dependencies.map((d) => [d, records.get(d)!.outputDigest])),
+    })
+    const stateFile = context.layout.packageStateFile(name)
+    const previous = await readBuildRecord(stateFile)
+    const reasons = options.force ? ['--force'] : await reasonsToRebuild(previous, inputs, context.layout.rpmsDir(name))
+    if (reasons.length === 0 && previous) {
+      records.set(name, previous)
+      finish({kind: 'package', name, action: 'up-to-date', reasons: ['inputs and outputs unchanged since the last build'], durationMs: Date.now() - started, outputs: previous.outputs.map((o) => o.name)})
+      return
+    }
 
-      context.reporter.started('package', name, reasons)
+    context.reporter.started('package', name, reasons)
+    const log = await BuildLog.create(context.layout.packageLogFile(name))
+    try {
+      const onLine = (line: string) => context.reporter.line('package', name, line)
+      // Hook steps print into the same log as the build, and into the progress display.
+      const io: StepIO = {
+        signal,
+        onLine(line) {
+          log.write(line + '\n')
+          onLine(line)
+        },
+      }
+      const step: BuildStep = {kind: 'package', name, arch: context.layout.arch, projectRoot: context.layout.projectRoot, outputDir: context.layout.rpmsDir(name)}
+      await context.lifecycle?.beforeBuild(step, io)
       const externalFiles = await fetchExternalFiles(
         {name, dir: member.dir, externalFiles: member.metadata.externalFiles},
         context.sources,
@@ -139,9 +154,11 @@ export async function buildPackages(context: BuildContext, targets: readonly str
         dist,
         dependencyRpmDirs: Object.fromEntries(dependencies.map((d) => [d, context.layout.rpmsDir(d)])),
         externalFiles,
-        onLine: (line) => context.reporter.line('package', name, line),
+        log,
+        onLine,
         signal,
       })
+      await context.lifecycle?.afterBuild({...step, outputs: outputs.map((o) => path.join(step.outputDir, o.name))}, io)
       const record: BuildRecord = {
         version: 1,
         inputDigest: combineDigests(inputs),
@@ -152,9 +169,15 @@ export async function buildPackages(context: BuildContext, targets: readonly str
       }
       await writeBuildRecord(stateFile, record)
       records.set(name, record)
-      const report: NodeReport = {kind: 'package', name, action: 'built', reasons, durationMs: Date.now() - started, outputs: outputs.map((o) => o.name)}
-      reports.set(name, report)
-      context.reporter.finished(report)
+      finish({kind: 'package', name, action: 'built', reasons, durationMs: Date.now() - started, outputs: outputs.map((o) => o.name)})
+    } finally {
+      await log.close()
+    }
+  }
+
+  function finish(report: NodeReport): void {
+    reports.set(report.name, report)
+    context.reporter.finished(report)
   }
 
   const ordered = nodes.map(({id}) => reports.get(id) ?? notRunReport(id, outcomes.get(id)!))
