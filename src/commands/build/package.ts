@@ -61,6 +61,7 @@ Result (--json): {arch, sdk, packages: [{kind, name, action: built|up-to-date|fa
       logger: this.logger,
       reporter,
       sources: {lookasideCache: flags['lookaside-cache'], upstreamFallback: flags['upstream-source-fallback'] || undefined},
+      config: this.config,
     })
     try {
       const target = session.graph.require(args.package, 'package')

@@ -7,6 +7,7 @@ import {Engine} from '../../lib/engine/index.js'
 import {type LocalSdkBuild, buildLocalSdk} from '../../lib/sdk/index.js'
 import {defaultLocalSdkTag} from '../../lib/sdk/default-tag.js'
 import {type PushedSdk, pushLocalSdk} from '../../lib/sdk/push.js'
+import {registryCredentialProvider} from '../../lib/extensions/index.js'
 import {RegistryClient} from '../../lib/oci/index.js'
 
 export type SdkBuildLocalResult = LocalSdkBuild & {pushed?: PushedSdk}
@@ -20,7 +21,7 @@ The image is cached by the SHA-256 of the recipe files in sdk/ (label dev.twolit
 
 --tag defaults to the image the project's [sdk] names (<vendor registry>/<name>:v<version>, Twoliter.override applied), so that builds of the project find it; outside a project (or without [sdk]) it is twoliter-local-sdk:latest.
 
-With --push the image is then pushed to the registry its tag names, as a one-entry image index (manifest list) for the host's architecture, the form in which twoliter reads SDKs; loopback registries are spoken to over plain HTTP, credentials come from docker's config.json.
+With --push the image is then pushed to the registry its tag names, as a one-entry image index (manifest list) for the host's architecture, the form in which twoliter reads SDKs; loopback registries are spoken to over plain HTTP, credentials come from plugins (twoliter:registry-auth), else from docker's config.json.
 
 Result (--json): {image, id, recipeHash, cached, pushed?: {reference, digest, lockDigest}}.`
 
@@ -61,7 +62,7 @@ Result (--json): {image, id, recipeHash, cached, pushed?: {reference, digest, lo
     }
 
     if (!flags.push) return result
-    const client = new RegistryClient({logger: this.logger})
+    const client = new RegistryClient({logger: this.logger, credentialProvider: registryCredentialProvider(this.config, {logger: this.logger, engine})})
     try {
       const pushed = await pushLocalSdk(engine, client, result.image)
       this.log(`Pushed ${pushed.reference} (${pushed.digest}).`)
