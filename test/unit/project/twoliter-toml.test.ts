@@ -55,7 +55,7 @@ describe('loadProject (Twoliter.toml)', () => {
 
     it('keeps the raw table and the document, with extension tables, for later features', async () => {
       const project = await loadProjectIn(fixture('valid'))
-      expect(project.raw.hooks).to.deep.equal({'pre-build': ['scripts/prepare']})
+      expect(project.raw.hooks).to.deep.equal({'pre-build-package': ['scripts/prepare']})
       expect(project.raw['lookaside-caches']).to.deep.equal(['https://cache.example.com'])
       expect(project.document.source).to.equal(await readFile(project.file, 'utf8'))
     })
