@@ -1,6 +1,8 @@
+import type {TwoliterEvent as ApiEvent} from '@twoliter/plugin-api'
+
 /**
- * The twoliter hook events a plugin can register for: what the report calls its capabilities. They are the
- * keys of TwoliterHooks in @twoliter/plugin-api (its capability and lifecycle events): keep them in step.
+ * The twoliter hook events a plugin can register for: what the report calls its capabilities. The type
+ * check below fails to compile when this list and @twoliter/plugin-api's events drift apart.
  */
 export const TWOLITER_EVENTS = [
   'twoliter:registry-auth',
@@ -11,6 +13,9 @@ export const TWOLITER_EVENTS = [
   'twoliter:post-publish',
 ] as const
 export type TwoliterEvent = (typeof TWOLITER_EVENTS)[number]
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+const eventsMatchTheApi: Same<TwoliterEvent, ApiEvent> = true
+void eventsMatchTheApi
 
 /** A plugin as the oclif configuration lists it, reduced to plain data. */
 export interface InstalledPlugin {
