@@ -2,6 +2,8 @@ import {createWriteStream, type WriteStream} from 'node:fs'
 import {mkdir} from 'node:fs/promises'
 import path from 'node:path'
 
+import {OutputTail} from '../engine/output-tail.js'
+
 const TAIL_LINES = 25
 
 /**
@@ -9,7 +11,7 @@ const TAIL_LINES = 25
  * kept in memory so that a failure can show them without reading the file back.
  */
 export class BuildLog {
-  private readonly tail: string[] = []
+  private readonly tail = new OutputTail(TAIL_LINES)
   private partial = ''
 
   private constructor(
@@ -27,18 +29,14 @@ export class BuildLog {
   /** Appends output; returns the complete lines it contained, for a progress display. */
   write(text: string): string[] {
     this.stream.write(text)
+    this.tail.push(text)
     const lines = (this.partial + text).split('\n')
     this.partial = lines.pop() ?? ''
-    for (const line of lines) {
-      this.tail.push(line)
-      if (this.tail.length > TAIL_LINES) this.tail.shift()
-    }
-
     return lines
   }
 
   lastLines(): string[] {
-    return this.partial === '' ? [...this.tail] : [...this.tail, this.partial].slice(-TAIL_LINES)
+    return this.tail.text().split('\n')
   }
 
   async close(): Promise<void> {
