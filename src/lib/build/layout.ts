@@ -24,6 +24,48 @@ export class BuildLayout {
     return path.join(this.buildDir, 'logs', this.arch, 'packages', `${packageName}.log`)
   }
 
+  /** build/kits/<kit>/: the kit's yum repository per arch and its OCI archives. */
+  kitDir(kitName: string): string {
+    return path.join(this.buildDir, 'kits', kitName)
+  }
+
+  /** build/kits/<kit>/<arch>/: Packages/<package>/*.rpm and repodata/. */
+  kitRepoDir(kitName: string): string {
+    return path.join(this.kitDir(kitName), this.arch)
+  }
+
+  /** build/kits/<kit>/<kit>-v<version>-<build id>-<arch>.tar, the name the Rust twoliter gives it. */
+  kitArchive(kitName: string, version: string, buildId: string): string {
+    return path.join(this.kitDir(kitName), kitArchiveName(kitName, version, buildId, this.arch))
+  }
+
+  kitStateFile(kitName: string): string {
+    return path.join(this.buildDir, 'state', this.arch, 'kits', `${kitName}.json`)
+  }
+
+  kitLogFile(kitName: string): string {
+    return path.join(this.buildDir, 'logs', this.arch, 'kits', `${kitName}.log`)
+  }
+
+  /** build/external-kits/: fetched kits, their OCI layout cache and external-kit-metadata.json. */
+  get externalKitsDir(): string {
+    return path.join(this.buildDir, 'external-kits')
+  }
+
+  /** build/external-kits/<vendor>/<kit>/<arch>/: a fetched kit's yum repository and its `digest` file. */
+  externalKitDir(vendor: string, kitName: string): string {
+    return path.join(this.externalKitsDir, vendor, kitName, this.arch)
+  }
+
+  /** build/external-kits/cache/: OCI layouts of pulled kit images, `sha256-<hex>` each. */
+  get externalKitCacheDir(): string {
+    return path.join(this.externalKitsDir, 'cache')
+  }
+
+  get externalKitMetadataFile(): string {
+    return path.join(this.externalKitsDir, 'external-kit-metadata.json')
+  }
+
   /** Scratch space for builds in progress; on the same file system as the outputs, so renames are atomic. */
   get stagingDir(): string {
     return path.join(this.buildDir, '.staging')
@@ -37,4 +79,9 @@ export class BuildLayout {
 /** The download cache of external files, shared by every project of the user. */
 export function downloadCacheDir(cacheRoot: string): string {
   return path.join(cacheRoot, 'downloads')
+}
+
+/** `<kit>-v<version>-<build id>-<arch>.tar` */
+export function kitArchiveName(kitName: string, version: string, buildId: string, arch: string): string {
+  return `${kitName}-v${version}-${buildId}-${arch}.tar`
 }
