@@ -5,6 +5,8 @@ import type {Engine} from '../engine/index.js'
 import {TwoliterError, errorMessage} from '../errors.js'
 import type {DependencyGraph} from '../graph/index.js'
 import type {PackageMember} from '../manifest/index.js'
+import type {LockedImage} from '../project/lock.js'
+import type {ImageRef} from '../project/project.js'
 import {type SourcesConfig, fetchExternalFiles} from '../sources/index.js'
 import type {Logger} from '../ui/logger.js'
 import {distTag, projectBuildId} from './build-id.js'
@@ -17,7 +19,16 @@ import {packageInputs} from './package-inputs.js'
 import {RPMBUILD_SCRIPT, buildPackage} from './package-builder.js'
 import {type NodeOutcome, runSchedule} from './scheduler.js'
 
+/** A yum repository of a kit that package builds may take build dependencies from. */
+export interface KitRepo {
+  dir: string
+  /** Changes whenever the repository's content does: the fetched image's digest, or a local kit's output digest. */
+  digest: string
+}
+
 export interface PackageBuildOptions {
+  /** Repositories of local kits to build against, besides the fetched external kits: repo id → repo. */
+  kitRepos?: Record<string, KitRepo>
   jobs: number
   keepGoing: boolean
   /** Rebuild even when the build record says the outputs are up to date. */
@@ -37,12 +48,25 @@ export interface BuildContext {
   reporter: BuildReporter
   /** Plugin events and project hook steps around each build. */
   lifecycle?: BuildLifecycle
+  kits: KitEnvironment
+}
+
+/** What builds need to know about kits: what kit metadata records, and the fetched external kits. */
+export interface KitEnvironment {
+  /** Twoliter.toml's release-version: the version of every kit the project builds. */
+  releaseVersion: string
+  /** The SDK as Twoliter.lock pins it (with source and digest), or as Twoliter.toml names it without a lock. */
+  sdk: ImageRef & Partial<Pick<LockedImage, 'source' | 'digest'>>
+  /** Every kit of the lock, in lock order. */
+  externalKits: ImageRef[]
+  /** The fetched external kits' repositories for the build's arch: repo id (`<vendor>-<kit>`) → repo. */
+  externalKitRepos: Record<string, KitRepo>
 }
 
 export type NodeAction = 'built' | 'up-to-date' | 'failed' | 'not-run'
 
 export interface NodeReport {
-  kind: 'package'
+  kind: 'package' | 'kit' | 'variant'
   name: string
   action: NodeAction
   /** Why it was built (which inputs changed), or why it was skipped or not run. */
@@ -83,6 +107,8 @@ export async function buildPackages(context: BuildContext, targets: readonly str
   const nodes = [...names].sort().map((name) => ({id: name, dependencies: graph.packageDependencies(name)}))
   const recipeDigest = sha256(await readFile(RPMBUILD_SCRIPT))
   const dist = distTag(await projectBuildId(context.layout.projectRoot))
+  const kitRepos = {...context.kits.externalKitRepos, ...options.kitRepos}
+  const kitRepoDigests = Object.fromEntries(Object.entries(kitRepos).map(([id, repo]) => [id, repo.digest]))
   const records = new Map<string, BuildRecord>()
   const reports = new Map<string, NodeReport>()
   const failures = new Map<string, unknown>()
@@ -116,6 +142,7 @@ export async function buildPackages(context: BuildContext, targets: readonly str
       sdkImageId: context.sdk.id,
       recipeDigest,
       dependencyOutputs: Object.fromEntries(dependencies.map((d) => [d, records.get(d)!.outputDigest])),
+      kitRepoDigests,
     })
     const stateFile = context.layout.packageStateFile(name)
     const previous = await readBuildRecord(stateFile)
@@ -154,6 +181,7 @@ export async function buildPackages(context: BuildContext, targets: readonly str
         dist,
         dependencyRpmDirs: Object.fromEntries(dependencies.map((d) => [d, context.layout.rpmsDir(d)])),
         externalFiles,
+        kitRepos: Object.fromEntries(Object.entries(kitRepos).map(([id, repo]) => [id, repo.dir])),
         log,
         onLine,
         signal,

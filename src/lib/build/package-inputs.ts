@@ -13,6 +13,8 @@ export interface PackageInputContext {
   recipeDigest: string
   /** Output digests of the packages this one is built against (its build closure). */
   dependencyOutputs: Record<string, string>
+  /** Digests of the kit repositories it may take build dependencies from (repo id → digest). */
+  kitRepoDigests?: Record<string, string>
 }
 
 /** Files of a source group that matter, as buildsys chose them: no dotfiles, target/, vendor/ or README.md. */
@@ -56,5 +58,6 @@ export async function packageInputs(member: PackageMember, context: PackageInput
   }
 
   for (const [name, digest] of Object.entries(context.dependencyOutputs)) inputs[`dependency:${name}`] = digest
+  for (const [id, digest] of Object.entries(context.kitRepoDigests ?? {})) inputs[`kit:${id}`] = digest
   return inputs
 }

@@ -67,7 +67,18 @@ export async function openBuildSession(options: BuildSessionOptions): Promise<Bu
   return {
     project,
     graph,
-    context: {engine, graph, layout, sdk, sources, downloadCacheDir: downloadCacheDir(options.cacheDir), logger, reporter: options.reporter, lifecycle},
+    context: {
+      engine,
+      graph,
+      layout,
+      sdk,
+      sources,
+      downloadCacheDir: downloadCacheDir(options.cacheDir),
+      logger,
+      reporter: options.reporter,
+      lifecycle,
+      kits: {releaseVersion: project.releaseVersion, sdk: project.sdk!, externalKits: [], externalKitRepos: {}},
+    },
     signal: interrupt.signal,
     throwIfInterrupted() {
       if (interrupt.signal.aborted) throw interrupt.signal.reason

@@ -14,6 +14,11 @@ export interface ImageOverride {
   name?: string
   /** Registry to pull from instead of the vendor's. */
   registry?: string
+  /**
+   * twoliter extension: the absolute directory of a local project whose built kit is used instead of
+   * any registry (for quick iteration). Never changes Twoliter.lock.
+   */
+  path?: string
 }
 
 /** The project's Twoliter.override: `[<vendor>.<artifact>]` tables. Usually git-ignored, local to one machine. */
@@ -24,7 +29,7 @@ export interface Overrides {
   images: Record<string, Record<string, ImageOverride>>
 }
 
-const OVERRIDE_KEYS = ['name', 'registry'] as const
+const OVERRIDE_KEYS = ['name', 'registry', 'path'] as const
 
 export function noOverrides(): Overrides {
   return {images: Object.create(null) as Overrides['images']}
@@ -59,8 +64,16 @@ export async function loadOverrides(root: string, declaredVendors: readonly stri
       const override: ImageOverride = {}
       const name = table.string('name', {example: `name = "${artifact}"`})
       const registry = table.string('registry', {example: 'registry = "localhost:5000"'})
+      const localPath = table.string('path', {example: 'path = "../my-kit-project"'})
+      if (localPath !== undefined && (name !== undefined || registry !== undefined)) {
+        throw table.error('path', `[${vendor}.${artifact}] gives both \`path\` and \`${name === undefined ? 'registry' : 'name'}\`: a kit comes either from a local project or from a registry.`, {
+          code: 'override.path-and-registry',
+        })
+      }
+
       if (name !== undefined) override.name = name
       if (registry !== undefined) override.registry = registry
+      if (localPath !== undefined) override.path = path.resolve(root, localPath)
       artifacts[artifact] = override
     }
 
