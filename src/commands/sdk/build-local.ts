@@ -7,6 +7,7 @@ import {Engine} from '../../lib/engine/index.js'
 import {type LocalSdkBuild, buildLocalSdk} from '../../lib/sdk/index.js'
 import {defaultLocalSdkTag} from '../../lib/sdk/default-tag.js'
 import {type PushedSdk, pushLocalSdk} from '../../lib/sdk/push.js'
+import {rememberVerifiedSdk} from '../../lib/build/sdk-image.js'
 import {registryCredentialProvider} from '../../lib/extensions/index.js'
 import {RegistryClient} from '../../lib/oci/index.js'
 
@@ -65,6 +66,8 @@ Result (--json): {image, id, recipeHash, cached, pushed?: {reference, digest, lo
     const client = new RegistryClient({logger: this.logger, credentialProvider: registryCredentialProvider(this.config, {logger: this.logger, engine})})
     try {
       const pushed = await pushLocalSdk(engine, client, result.image)
+      // Builds of projects locked to this push then use the engine's copy without pulling it back.
+      await rememberVerifiedSdk(this.config.cacheDir, pushed.lockDigest, result.id)
       this.log(`Pushed ${pushed.reference} (${pushed.digest}).`)
       return {...result, pushed}
     } finally {

@@ -10,9 +10,13 @@ import {resolveSourcesConfig} from '../project/sources-config.js'
 import type {Logger} from '../ui/logger.js'
 import {BuildLayout, downloadCacheDir} from './layout.js'
 import {type BuildLifecycle, composeLifecycles} from './lifecycle.js'
-import type {BuildContext, BuildReporter} from './package-builds.js'
+import type {BuildContext, BuildReporter, KitEnvironment} from './package-builds.js'
 import {acquireBuildLock} from './project-lock.js'
-import {resolveSdkImage} from './sdk-image.js'
+import {type SdkImage, resolveSdkImage} from './sdk-image.js'
+import {fetchedKitRepos, fetchKits} from '../kits/fetch.js'
+import {lockForBuild} from '../kits/update.js'
+import {RegistryClient} from '../oci/index.js'
+import type {Lock} from '../project/lock.js'
 
 export interface BuildSessionOptions {
   projectPath?: string
@@ -32,6 +36,8 @@ export interface BuildSessionOptions {
 
 export interface BuildSession {
   project: Project
+  /** Twoliter.lock as the build uses it; undefined when the project needs none. */
+  lock?: Lock
   graph: DependencyGraph
   context: BuildContext
   /** Aborted on SIGINT or SIGTERM: running containers are stopped and removed, nothing half-written stays. */
@@ -50,10 +56,19 @@ export async function openBuildSession(options: BuildSessionOptions): Promise<Bu
   const graph = new DependencyGraph(await loadWorkspace(project.root, {logger}))
   const sources = resolveSourcesConfig(project, options.sources)
   const engine = await Engine.connect(logger)
-  const sdk = await resolveSdkImage(project, engine)
+  const client = registryClientFactory(options, engine, project.root)
   const layout = new BuildLayout(project.root, options.arch)
-  const lifecycle = stepLifecycle(options, {project, engine, sdkImage: sdk.image})
   const releaseLock = await acquireBuildLock(layout.lockFile, options.command, logger)
+  let prepared: Awaited<ReturnType<typeof prepareKits>>
+  try {
+    prepared = await prepareKits(project, {engine, client, layout, cacheDir: options.cacheDir, logger})
+  } catch (error) {
+    await releaseLock()
+    throw error
+  }
+
+  const {sdk, kits} = prepared
+  const lifecycle = stepLifecycle(options, {project, engine, sdkImage: sdk.image})
 
   // Containers of this project's builds that a crash left behind: with the lock held, none is in use.
   const strays = await engine.removeStrayContainers({'dev.twoliter.project': project.root}).catch(async (error: unknown) => {
@@ -66,6 +81,7 @@ export async function openBuildSession(options: BuildSessionOptions): Promise<Bu
 
   return {
     project,
+    lock: prepared.lock,
     graph,
     context: {
       engine,
@@ -77,7 +93,7 @@ export async function openBuildSession(options: BuildSessionOptions): Promise<Bu
       logger,
       reporter: options.reporter,
       lifecycle,
-      kits: {releaseVersion: project.releaseVersion, sdk: project.sdk!, externalKits: [], externalKitRepos: {}},
+      kits,
     },
     signal: interrupt.signal,
     throwIfInterrupted() {
@@ -87,6 +103,46 @@ export async function openBuildSession(options: BuildSessionOptions): Promise<Bu
       interrupt.dispose()
       await releaseLock()
     },
+  }
+}
+
+/**
+ * The lock (resolved first when the project needs one and has none), the SDK image it pins, and the
+ * external kits fetched for the build's arch: with a matching lock and a warm cache, no registry is asked.
+ */
+async function prepareKits(
+  project: Project,
+  options: {engine: Engine; client: () => RegistryClient; layout: BuildLayout; cacheDir: string; logger: Logger},
+): Promise<{lock?: Lock; sdk: SdkImage; kits: KitEnvironment}> {
+  const {engine, client, layout, logger} = options
+  const lock = await lockForBuild(project, {engine, client, logger})
+  const sdk = await resolveSdkImage(project, engine, {lock, client, cacheDir: options.cacheDir, logger})
+  let externalKitRepos = {}
+  if (lock !== undefined && lock.kit.length > 0) {
+    await fetchKits(project, lock, {client: client(), layout, logger})
+    externalKitRepos = await fetchedKitRepos(layout, lock, project)
+  }
+
+  const kits: KitEnvironment = {
+    releaseVersion: project.releaseVersion,
+    sdk: lock?.sdk ?? project.sdk!,
+    externalKits: (lock?.kit ?? []).map(({name, version, vendor}) => ({name, version, vendor})),
+    externalKitRepos,
+  }
+  return {lock, sdk, kits}
+}
+
+/** One registry client for the whole command, made when first needed, with plugins' credentials. */
+function registryClientFactory(options: BuildSessionOptions, engine: Engine, projectRoot: string): () => RegistryClient {
+  let client: RegistryClient | undefined
+  return () => {
+    if (client === undefined) {
+      const {logger, config} = options
+      const credentialProvider = config === undefined ? undefined : registryCredentialProvider(config, {logger, engine, projectRoot})
+      client = new RegistryClient({logger, credentialProvider})
+    }
+
+    return client
   }
 }
 

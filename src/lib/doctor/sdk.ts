@@ -1,4 +1,4 @@
-import {type SdkImage, resolveSdkImage} from '../build/sdk-image.js'
+import {type SdkImage, sdkImageInEngine} from '../build/sdk-image.js'
 import type {Engine} from '../engine/index.js'
 import type {Project} from '../project/project.js'
 import {SDK_RECIPE_LABEL, localSdkCacheTag} from '../sdk/index.js'
@@ -25,7 +25,7 @@ export async function checkSdkImage(project: Project, engine: Engine | undefined
   if (engine === undefined) return {check: skip(SDK_IMAGE_CHECK, NEEDS_ENGINE)}
   let sdk: SdkImage
   try {
-    sdk = await resolveSdkImage(project, engine)
+    sdk = await sdkImageInEngine(project, engine)
   } catch (error) {
     // Builds stop here too, but the project itself is sound: a warning, with the build's own advice.
     const {detail, fix} = describeError(error, 'Check that the Docker engine is healthy (`docker info`).')

@@ -152,6 +152,27 @@ export class Engine {
     return buildImageFromContext(this.docker, spec, options)
   }
 
+  /** Loads a `docker save` archive (`POST /images/load`); the image keeps the tags the archive names. */
+  async loadImage(archive: NodeJS.ReadableStream, options: {signal?: AbortSignal} = {}): Promise<void> {
+    const what = 'Loading an image into the engine'
+    let error: string | undefined
+    try {
+      const response = await this.docker.loadImage(archive, {...(options.signal === undefined ? {} : {abortSignal: options.signal})})
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(response, (failure) => (failure ? reject(failure) : resolve()), (event: {error?: string}) => {
+          if (event.error !== undefined) error = event.error
+        })
+      })
+    } catch (failure) {
+      if (options.signal?.aborted) throw new EngineAbortError(what, options.signal.reason)
+      throw engineRequestFailed(what, failure)
+    }
+
+    if (error !== undefined) {
+      throw new TwoliterError(`${what} failed: ${error}.`, {hint: 'Check that the engine has space left (`docker system df`).', code: 'engine.load'})
+    }
+  }
+
   /**
    * Creates an image from a tar stream of a root file system (`POST /images/create?fromSrc=-`), with
    * Dockerfile-like `changes` such as `CMD ["/bin/bash"]`. Returns the image's id.

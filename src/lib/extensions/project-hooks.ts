@@ -38,6 +38,19 @@ export function projectHooksLifecycle(project: Pick<Project, 'document'>, logger
   }
 }
 
+/**
+ * The project's `pre-publish-kit` and `post-publish-kit` steps around publishing a kit, as a lifecycle
+ * (its `outputDir` is the kit's build directory); undefined when the project declares none.
+ */
+export function projectPublishHooks(project: Pick<Project, 'document'>, logger: Logger): BuildLifecycle | undefined {
+  const hooks = readHooksConfig(project)
+  if (hooks['pre-publish-kit'].length === 0 && hooks['post-publish-kit'].length === 0) return undefined
+  return {
+    beforeBuild: (step, io) => runPoint(hooks, 'pre-publish-kit', step, io, logger),
+    afterBuild: (step, io) => runPoint(hooks, 'post-publish-kit', step, io, logger),
+  }
+}
+
 /** A hook step that failed (its exit code, a signal, or it could not start) or was stopped. */
 export class HookStepError extends TwoliterError {
   constructor(

@@ -5,18 +5,21 @@
  * image is pushed as a one-entry image index, as every image twoliter reads is one.
  */
 
-import {mkdtemp, open, readdir, rm} from 'node:fs/promises'
+import {createReadStream} from 'node:fs'
+import {mkdtemp, open, readdir, rm, stat} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {PassThrough, type Readable} from 'node:stream'
 
 import {TwoliterError} from '../errors.js'
 import type {RegistryClient} from './client.js'
-import {BLOBS_DIRECTORY, createImageLayout, importLayoutBlob, layoutBlobPath, readLayoutBlob, type StoredBlob, writeLayoutBlob, writeLayoutIndex} from './layout.js'
-import {type Descriptor, encodeManifest, type ImageManifest, MediaType, parseJsonObject} from './manifest.js'
+import {BLOBS_DIRECTORY, createImageLayout, importLayoutBlob, layoutBlobPath, readLayoutBlob, readLayoutIndex, type StoredBlob, writeLayoutBlob, writeLayoutIndex} from './layout.js'
+import {parseDigest} from './digest.js'
+import {type Descriptor, encodeManifest, type ImageManifest, MediaType, parseImageManifest, parseJsonObject} from './manifest.js'
 import {pushImageLayout, pushIndex, type PushedImage, type PushedIndex} from './image-transfer.js'
 import type {Platform} from './platform.js'
 import {type ImageReference, toReference} from './reference.js'
-import {readTar} from './tar.js'
+import {readTar, type TarWriteEntry, writeTar} from './tar.js'
 
 /** The archive as a stream of bytes: a file stream, or what dockerode's `image.get()` returns. */
 export type DockerArchiveStream = AsyncIterable<Uint8Array> | NodeJS.ReadableStream
@@ -106,6 +109,35 @@ export async function pushDockerArchive(
   } finally {
     await rm(dir, {recursive: true, force: true})
   }
+}
+
+/**
+ * The one image of an OCI layout as a `docker save` archive the engine can load (Docker 20.10 cannot
+ * load OCI layouts): manifest.json naming the configuration and the layers by their blob paths, tagged
+ * `tag`. Layers stay as they are; the engine decompresses them itself.
+ */
+export async function layoutToDockerArchive(dir: string, tag: string): Promise<Readable> {
+  const {manifests} = await readLayoutIndex(dir)
+  if (manifests.length !== 1) throw notAnArchive(`the image layout ${dir} holds ${manifests.length} images, not one`)
+  const manifest = parseImageManifest(await readLayoutBlob(dir, manifests[0].digest), `the manifest in ${dir}`)
+  const blobName = (digest: string) => `blobs/sha256/${parseDigest(digest).hex}`
+  const save = Buffer.from(JSON.stringify([{Config: blobName(manifest.config.digest), RepoTags: [tag], Layers: manifest.layers.map((layer) => blobName(layer.digest))}]))
+  const blobs = [...new Set([manifest.config.digest, ...manifest.layers.map((layer) => layer.digest)])]
+  async function* entries(): AsyncGenerator<TarWriteEntry> {
+    yield {name: 'blobs/', type: 'directory'}
+    yield {name: 'blobs/sha256/', type: 'directory'}
+    for (const digest of blobs) {
+      const file = layoutBlobPath(dir, digest)
+      const {size} = await stat(file)
+      yield {name: blobName(digest), type: 'file', size, content: () => createReadStream(file)}
+    }
+
+    yield {name: 'manifest.json', type: 'file', size: save.length, content: () => save}
+  }
+
+  const output = new PassThrough()
+  writeTar(output, entries()).catch((error: unknown) => output.destroy(error as Error))
+  return output
 }
 
 interface SavedImage {

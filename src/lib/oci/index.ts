@@ -6,7 +6,7 @@ export {canonicalJson, canonicalizeJsonText, type JsonValue} from './canonical-j
 export {type BlobPushOutcome, type FetchedManifest, type ManifestHead, type PushBlobOptions, RegistryClient, type RegistryClientOptions} from './client.js'
 export {type CredentialProvider, type ProvidedCredentials, type RegistryCredentials} from './credentials.js'
 export {isDigest, parseDigest, sha256Digest} from './digest.js'
-export {dockerArchiveToLayout, type DockerArchiveImage, type DockerArchiveStream, pushDockerArchive, type PushedDockerArchive} from './docker-archive.js'
+export {dockerArchiveToLayout, type DockerArchiveImage, type DockerArchiveStream, layoutToDockerArchive, pushDockerArchive, type PushedDockerArchive} from './docker-archive.js'
 export {INSECURE_REGISTRIES_ENV} from './endpoint.js'
 export {
   type BlobCounts,

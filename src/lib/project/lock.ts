@@ -28,7 +28,15 @@ export interface Lock {
   sdk: LockedImage
   /** In resolution order; order matters for equality. */
   kit: LockedImage[]
+  /**
+   * twoliter extension (`project-inputs`): projectInputsDigest() of what the lock was resolved from, so a
+   * build can trust the lock without asking registries. The Rust twoliter ignores it and drops it when it
+   * writes the lock; without it, only the lock's pins are compared with Twoliter.toml.
+   */
+  projectInputs?: string
 }
+
+const PROJECT_INPUTS_KEY = 'project-inputs'
 
 const REGENERATE = `${LOCK_FILE} is generated: run \`twoliter update\` to write it again.`
 
@@ -62,8 +70,10 @@ export function parseLock(document: TomlDocument): Lock {
     })
   }
 
+  const projectInputs = root.string(PROJECT_INPUTS_KEY, {example: `${PROJECT_INPUTS_KEY} = "sha256:..."`})
   return {
     schemaVersion: LOCK_SCHEMA_VERSION,
+    ...(projectInputs === undefined ? {} : {projectInputs}),
     sdk: readLockedImage(root.requiredSubTable('sdk', {example: '[sdk] name = "bottlerocket-sdk"'})),
     kit: root.arrayOfTables('kit', {example: '[[kit]] name = "bottlerocket-core-kit"'}).map(readLockedImage),
   }
@@ -85,6 +95,7 @@ function readLockedImage(table: TableReader): LockedImage {
  */
 export function renderLock(lock: Lock): string {
   const lines = [...HEADER, `schema-version = ${lock.schemaVersion}`]
+  if (lock.projectInputs !== undefined) lines.push(`${PROJECT_INPUTS_KEY} = ${tomlString(lock.projectInputs)}`)
   if (lock.kit.length === 0) lines.push('kit = []')
   lines.push('', '[sdk]', ...renderLockedImage(lock.sdk))
   for (const kit of lock.kit) lines.push('', '[[kit]]', ...renderLockedImage(kit))

@@ -1,0 +1,66 @@
+import {Args, Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import {projectFlags} from '../../cli/flags.js'
+import {commandRegistryClient} from '../../cli/registry-client.js'
+import {listenForInterrupt} from '../../lib/cli/interrupt.js'
+import {projectBuildId} from '../../lib/build/build-id.js'
+import {BuildLayout} from '../../lib/build/layout.js'
+import {hostArch} from '../../lib/build/arch.js'
+import {publishLifecycle} from '../../lib/extensions/publish-lifecycle.js'
+import {type PublishedKit, publishKit} from '../../lib/kits/publish.js'
+import {readInfraVendors} from '../../lib/project/infra-toml.js'
+import {openProject} from '../../lib/project/project.js'
+
+export default class PublishKit extends BaseCommand {
+  static override aliases = ['kit:publish']
+
+  static override summary = 'Push a built kit to its vendor\'s registry: one image per architecture and the multi-arch index.'
+
+  static override description = `Every architecture's archive of the kit at the project's release-version (build/kits/KIT/KIT-vVERSION-BUILDID-ARCH.tar, made by \`twoliter build kit\`) is pushed as REGISTRY/REPO:vVERSION-BUILDID-ARCH (blobs the registry has are skipped), then the OCI index over them is tagged REGISTRY/REPO:vVERSION, the tag consumers' Twoliter.toml resolves. REPO is the kit's name unless given (it may differ: the kit's metadata keeps its name).
+
+The registry is Infra.toml's [vendor.VENDOR] registry when Infra.toml names the vendor, else Twoliter.toml's [vendor.VENDOR] registry, so a project needs no Infra.toml just to publish; a warning says so when both name the vendor with different registries. Credentials come from plugins (twoliter:registry-auth), else docker's config.json and credential helpers. Plugins hear twoliter:pre-publish and twoliter:post-publish; the project's [hooks] pre-publish-kit and post-publish-kit steps run around the push.
+
+Result (--json): {reference, digest, lockDigest, images: [{arch, reference, digest, blobs: {existed, mounted, uploaded}}]}.`
+
+  static override examples = [
+    {description: 'Publish my-kit to the registry of vendor my-vendor', command: '<%= config.bin %> publish kit my-kit my-vendor'},
+    {description: 'Publish it under another repository name', command: '<%= config.bin %> publish kit my-kit my-vendor my-kit-testing'},
+  ]
+
+  static override args = {
+    kit: Args.string({description: 'The kit to publish (its kit-name).', required: true}),
+    vendor: Args.string({description: 'The vendor whose registry receives it.', required: true}),
+    repo: Args.string({description: 'The repository under the vendor\'s registry; the kit\'s name by default.'}),
+  }
+
+  static override flags = {
+    ...projectFlags,
+    'infra-toml': Flags.file({summary: 'The Infra.toml to read vendors from (default: Infra.toml in the project root).', helpValue: 'FILE'}),
+  }
+
+  public async run(): Promise<PublishedKit> {
+    const {args, flags} = await this.parse(PublishKit)
+    const project = await openProject({projectPath: flags['project-path'], logger: this.logger})
+    const infra = await readInfraVendors(project.root, flags['infra-toml'])
+    const interrupt = listenForInterrupt(this.logger, 'the publication', 'Run it again: blobs already pushed are skipped.')
+    try {
+      const published = await publishKit({
+        project,
+        infra,
+        kitName: args.kit,
+        vendor: args.vendor,
+        repo: args.repo,
+        kitDir: new BuildLayout(project.root, hostArch()).kitDir(args.kit),
+        buildId: (await projectBuildId(project.root)).id,
+        client: commandRegistryClient(this.config, {logger: this.logger, projectRoot: project.root}),
+        logger: this.logger,
+        lifecycle: publishLifecycle(this.config, project, {logger: this.logger, signal: interrupt.signal}),
+      })
+      this.log(`Published ${published.reference} (${published.digest}) for ${published.images.map((image) => image.arch).join(', ')}.`)
+      return published
+    } finally {
+      interrupt.dispose()
+    }
+  }
+}
