@@ -88,4 +88,15 @@ describe('Twoliter.override', () => {
     const error = await expectTwoliterError(loadProjectIn(root), 'toml.syntax')
     expect(error.location).to.include({file: path.join(root, 'Twoliter.override'), line: 1})
   })
+  it('takes `path` as a local kit project, relative to the project root', async () => {
+    const {root, project} = await loadWithOverride('[bottlerocket.core-kit]\npath = "../core-kit-project"\n')
+    expect(findImageOverride(project.override, 'bottlerocket', 'core-kit')).to.deep.equal({path: path.resolve(root, '../core-kit-project')})
+  })
+
+  it('refuses `path` together with `registry` or `name`, pointing at the line', async () => {
+    const override = '[bottlerocket.core-kit]\nregistry = "localhost:5000"\npath = "../core"\n'
+    const error = await expectTwoliterError(loadWithOverride(override), 'override.path-and-registry')
+    expect(error.message).to.include('both `path` and `registry`')
+    expect(error.location?.line).to.equal(lineOf(override, 'path ='))
+  })
 })
