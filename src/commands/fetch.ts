@@ -5,6 +5,7 @@ import {projectFlags} from '../cli/flags.js'
 import {commandRegistryClient} from '../cli/registry-client.js'
 import {hostArch, parseArch} from '../lib/build/arch.js'
 import {BuildLayout} from '../lib/build/layout.js'
+import {acquireBuildLock} from '../lib/build/project-lock.js'
 import {type FetchedKit, fetchKits} from '../lib/kits/fetch.js'
 import {updateLock} from '../lib/kits/update.js'
 import {assertLockFits} from '../lib/project/lock-inputs.js'
@@ -48,7 +49,16 @@ Result (--json): {arch, kits: [{name, vendor, version, dir, digest, action: extr
       assertLockFits(project, lock)
     }
 
-    const kits = await fetchKits(project, lock, {client, layout: new BuildLayout(project.root, arch), logger: this.logger})
+    const layout = new BuildLayout(project.root, arch)
+    // A build of the project extracts kits too: one at a time.
+    const release = await acquireBuildLock(layout.lockFile, 'twoliter fetch', this.logger)
+    let kits: FetchedKit[]
+    try {
+      kits = await fetchKits(project, lock, {client, layout, logger: this.logger})
+    } finally {
+      await release()
+    }
+
     const extracted = kits.filter((kit) => kit.action !== 'up-to-date').length
     this.log(kits.length === 0 ? 'The project has no external kits.' : `${kits.length} kit${kits.length === 1 ? '' : 's'} for ${arch}: ${extracted} extracted, ${kits.length - extracted} up to date.`)
     return {arch, kits}

@@ -10,7 +10,8 @@ interface LockOwner {
   command: string
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process exists (EPERM: it does, it is someone else's). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true
