@@ -5,7 +5,8 @@ import {Args, Flags} from '@oclif/core'
 import {BuildCommand} from '../../cli/build-command.js'
 import {projectFlags} from '../../cli/flags.js'
 import {hostArch, parseArch} from '../../lib/build/arch.js'
-import {type NodeReport, buildFailure, buildPackages} from '../../lib/build/package-builds.js'
+import {buildPackageWithKits} from '../../lib/build/kit-builds.js'
+import {type NodeReport, buildFailure} from '../../lib/build/package-builds.js'
 import {openBuildSession} from '../../lib/build/session.js'
 import {UsageError} from '../../lib/errors.js'
 import {showFailures, summarize} from '../../lib/ui/build-reporter.js'
@@ -69,12 +70,8 @@ Result (--json): {arch, sdk, packages: [{kind, name, action: built|up-to-date|fa
         throw new UsageError(`${target.name} is a ${target.kind}, not a package.`, {hint: `Build it with \`twoliter build ${target.kind} ${target.name}\`.`, code: 'build.not-a-package'})
       }
 
-      const {reports, failures} = await buildPackages(session.context, [target.name], {
-        jobs: flags.jobs,
-        keepGoing: flags['keep-going'],
-        force: flags.force,
-        signal: session.signal,
-      })
+      const options = {jobs: flags.jobs, keepGoing: flags['keep-going'], force: flags.force, signal: session.signal}
+      const {reports, failures} = await buildPackageWithKits(session.context, target.name, options)
       this.logger.info(summarize(reports, Date.now() - started))
       // An interrupted build fails as interrupted, even when every node it ran finished.
       session.throwIfInterrupted()

@@ -21,6 +21,8 @@ import {type NodeOutcome, runSchedule} from './scheduler.js'
 
 /** A yum repository of a kit that package builds may take build dependencies from. */
 export interface KitRepo {
+  /** For a local kit: its name. A package gets only the local kits it depends on, as in buildsys. */
+  kit?: string
   dir: string
   /** Changes whenever the repository's content does: the fetched image's digest, or a local kit's output digest. */
   digest: string
@@ -107,8 +109,14 @@ export async function buildPackages(context: BuildContext, targets: readonly str
   const nodes = [...names].sort().map((name) => ({id: name, dependencies: graph.packageDependencies(name)}))
   const recipeDigest = sha256(await readFile(RPMBUILD_SCRIPT))
   const dist = distTag(await projectBuildId(context.layout.projectRoot))
-  const kitRepos = {...context.kits.externalKitRepos, ...options.kitRepos}
-  const kitRepoDigests = Object.fromEntries(Object.entries(kitRepos).map(([id, repo]) => [id, repo.digest]))
+  // Every external kit, and the local kits the package depends on: the same repos whichever kit's build
+  // builds it, so its inputs do not change from one kit to the next.
+  const kitReposOf = (name: string): Record<string, KitRepo> => {
+    const localKits = new Set(graph.kitDependencies(name))
+    const local = Object.entries(options.kitRepos ?? {}).filter(([, repo]) => repo.kit === undefined || localKits.has(repo.kit))
+    return {...context.kits.externalKitRepos, ...Object.fromEntries(local)}
+  }
+
   const records = new Map<string, BuildRecord>()
   const reports = new Map<string, NodeReport>()
   const failures = new Map<string, unknown>()
@@ -136,13 +144,14 @@ export async function buildPackages(context: BuildContext, targets: readonly str
   async function buildNode(name: string, signal: AbortSignal, started: number): Promise<void> {
     const member = graph.member(name) as PackageMember
     const dependencies = graph.packageDependencies(name)
+    const kitRepos = kitReposOf(name)
     const inputs = await packageInputs(member, {
       projectRoot: context.layout.projectRoot,
       arch: context.layout.arch,
       sdkImageId: context.sdk.id,
       recipeDigest,
       dependencyOutputs: Object.fromEntries(dependencies.map((d) => [d, records.get(d)!.outputDigest])),
-      kitRepoDigests,
+      kitRepoDigests: Object.fromEntries(Object.entries(kitRepos).map(([id, repo]) => [id, repo.digest])),
     })
     const stateFile = context.layout.packageStateFile(name)
     const previous = await readBuildRecord(stateFile)
@@ -221,7 +230,7 @@ function notRunReport(name: string, outcome: NodeOutcome<void>): NodeReport {
 export function buildFailure(failures: ReadonlyMap<string, unknown>): unknown {
   if (failures.size === 1) return [...failures.values()][0]
   if (failures.size === 0) return undefined
-  return new TwoliterError(`${failures.size} packages failed to build: ${[...failures.keys()].join(', ')}.`, {
+  return new TwoliterError(`${failures.size} builds failed: ${[...failures.keys()].join(', ')}.`, {
     hint: 'Each failure is shown above with the end of its log; the whole logs are under build/logs/.',
     code: 'build.failed',
   })

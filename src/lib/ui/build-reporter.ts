@@ -28,7 +28,7 @@ export class LineReporter implements BuildReporter {
   finished(report: NodeReport): void {
     switch (report.action) {
       case 'built': {
-        this.logger.info(`✔ ${report.kind} ${report.name}: built in ${seconds(report.durationMs)} (${report.outputs.length} RPMs)`)
+        this.logger.info(`✔ ${report.kind} ${report.name}: built in ${seconds(report.durationMs)} (${describeOutputs(report)})`)
         break
       }
 
@@ -63,4 +63,9 @@ export function summarize(reports: readonly NodeReport[], durationMs: number): s
   if (count('failed') > 0) parts.push(`${count('failed')} failed`)
   if (count('not-run') > 0) parts.push(`${count('not-run')} not built`)
   return `${parts.join(', ')} in ${seconds(durationMs)}`
+}
+
+function describeOutputs(report: NodeReport): string {
+  if (report.kind === 'package') return `${report.outputs.length} RPM${report.outputs.length === 1 ? '' : 's'}`
+  return report.outputs.join(', ')
 }
