@@ -43,7 +43,7 @@ export async function resolveSdkImage(project: Project, engine: Engine, options:
 export async function sdkImageInEngine(project: Project, engine: Engine): Promise<SdkImage> {
   if (!project.sdk) {
     throw new TwoliterError(`${project.file} has no [sdk] table and there is no Twoliter.lock, so twoliter does not know which SDK to build with.`, {
-      hint: 'Add one, e.g. `[sdk] name = "bottlerocket-sdk", version = "0.42.0", vendor = "bottlerocket"`, or declare kits and run `twoliter update` to take the SDK they were built with.',
+      hint: 'Add one, e.g. `[sdk] name = "bottlerocket-sdk", version = "0.42.0", vendor = "bottlerocket"` (or build the local SDK with `twoliter sdk build-local` and name its image there), or declare [[kit]]s: the project then builds with the SDK they were built with.',
       code: 'build.no-sdk',
     })
   }
@@ -52,7 +52,7 @@ export async function sdkImageInEngine(project: Project, engine: Engine): Promis
   const id = await engine.imageId(image)
   if (!id) {
     throw new TwoliterError(`the SDK image ${image} is not in the container engine.`, {
-      hint: `Build the local SDK under that name with \`twoliter sdk build-local\` (run in the project), or run \`twoliter update\` to pin it from its registry.`,
+      hint: `Build the local SDK under that name with \`twoliter sdk build-local\` (run in the project), or pull ${image} into the engine; builds pull it themselves (through \`twoliter update\`) when its registry answers.`,
       code: 'build.sdk-missing',
     })
   }

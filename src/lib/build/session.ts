@@ -12,7 +12,7 @@ import {BuildLayout, downloadCacheDir} from './layout.js'
 import {type BuildLifecycle, composeLifecycles} from './lifecycle.js'
 import type {BuildContext, BuildReporter, KitEnvironment} from './package-builds.js'
 import {acquireBuildLock} from './project-lock.js'
-import {type SdkImage, resolveSdkImage} from './sdk-image.js'
+import {resolveSdkImage} from './sdk-image.js'
 import {fetchedKitRepos, fetchKits} from '../kits/fetch.js'
 import {lockForBuild} from '../kits/update.js'
 import {RegistryClient} from '../oci/index.js'
@@ -58,16 +58,18 @@ export async function openBuildSession(options: BuildSessionOptions): Promise<Bu
   const engine = await Engine.connect(logger)
   const client = registryClientFactory(options, engine, project.root)
   const layout = new BuildLayout(project.root, options.arch)
+  // Nothing is written under build/ before the lock and the SDK are settled.
+  const lock = await lockForBuild(project, {engine, client, logger})
+  const sdk = await resolveSdkImage(project, engine, {lock, client, cacheDir: options.cacheDir, logger})
   const releaseLock = await acquireBuildLock(layout.lockFile, options.command, logger)
-  let prepared: Awaited<ReturnType<typeof prepareKits>>
+  let kits: KitEnvironment
   try {
-    prepared = await prepareKits(project, {engine, client, layout, cacheDir: options.cacheDir, logger})
+    kits = await prepareKits(project, lock, {client, layout, logger})
   } catch (error) {
     await releaseLock()
     throw error
   }
 
-  const {sdk, kits} = prepared
   const lifecycle = stepLifecycle(options, {project, engine, sdkImage: sdk.image})
 
   // Containers of this project's builds that a crash left behind: with the lock held, none is in use.
@@ -81,7 +83,7 @@ export async function openBuildSession(options: BuildSessionOptions): Promise<Bu
 
   return {
     project,
-    lock: prepared.lock,
+    lock,
     graph,
     context: {
       engine,
@@ -106,30 +108,21 @@ export async function openBuildSession(options: BuildSessionOptions): Promise<Bu
   }
 }
 
-/**
- * The lock (resolved first when the project needs one and has none), the SDK image it pins, and the
- * external kits fetched for the build's arch: with a matching lock and a warm cache, no registry is asked.
- */
-async function prepareKits(
-  project: Project,
-  options: {engine: Engine; client: () => RegistryClient; layout: BuildLayout; cacheDir: string; logger: Logger},
-): Promise<{lock?: Lock; sdk: SdkImage; kits: KitEnvironment}> {
-  const {engine, client, layout, logger} = options
-  const lock = await lockForBuild(project, {engine, client, logger})
-  const sdk = await resolveSdkImage(project, engine, {lock, client, cacheDir: options.cacheDir, logger})
+/** The kit environment of the build: the external kits of the lock, fetched for the build's arch when missing. */
+async function prepareKits(project: Project, lock: Lock | undefined, options: {client: () => RegistryClient; layout: BuildLayout; logger: Logger}): Promise<KitEnvironment> {
+  const {client, layout, logger} = options
   let externalKitRepos = {}
   if (lock !== undefined && lock.kit.length > 0) {
     await fetchKits(project, lock, {client: client(), layout, logger})
     externalKitRepos = await fetchedKitRepos(layout, lock, project)
   }
 
-  const kits: KitEnvironment = {
+  return {
     releaseVersion: project.releaseVersion,
     sdk: lock?.sdk ?? project.sdk!,
     externalKits: (lock?.kit ?? []).map(({name, version, vendor}) => ({name, version, vendor})),
     externalKitRepos,
   }
-  return {lock, sdk, kits}
 }
 
 /** One registry client for the whole command, made when first needed, with plugins' credentials. */

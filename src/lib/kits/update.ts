@@ -4,6 +4,7 @@
  */
 
 import type {Engine} from '../engine/index.js'
+import {TwoliterError} from '../errors.js'
 import type {RegistryClient} from '../oci/index.js'
 import {assertLockFits, projectInputsDigest} from '../project/lock-inputs.js'
 import {LOCK_FILE, type Lock, locksEqual, readLock, writeLock} from '../project/lock.js'
@@ -57,13 +58,25 @@ export async function lockForBuild(project: Project, options: LockForBuildOption
     return existing
   }
 
-  if (!(await needsLock(project, options.engine))) return undefined
+  const missingSdk = await sdkMissingFromEngine(project, options.engine)
+  // Without kits and without [sdk] there is nothing to resolve: the build says what to add.
+  if (project.kits.length === 0 && missingSdk === undefined) return undefined
   options.logger.info(`${LOCK_FILE} does not exist: running \`twoliter update\` first to resolve the kits and the SDK.`)
-  const {lock} = await updateLock(project, {client: options.client(), logger: options.logger})
-  return lock
+  try {
+    return (await updateLock(project, {client: options.client(), logger: options.logger})).lock
+  } catch (error) {
+    if (project.kits.length > 0 || missingSdk === undefined || !(error instanceof TwoliterError)) throw error
+    throw new TwoliterError(`the SDK image ${missingSdk} is not in the container engine, and looking it up in its registry failed: ${error.message}`, {
+      hint: `Build the local SDK under that name with \`twoliter sdk build-local\` (run in the project), or make its registry reachable so that the build can pull it.`,
+      code: 'build.sdk-missing',
+      cause: error,
+    })
+  }
 }
 
-async function needsLock(project: Project, engine: Engine): Promise<boolean> {
-  if (project.kits.length > 0 || project.sdk === undefined) return true
-  return (await engine.imageId(toProjectImage(project, project.sdk).pull.toString())) === undefined
+/** The pull reference of [sdk] when the engine does not have it. */
+async function sdkMissingFromEngine(project: Project, engine: Engine): Promise<string | undefined> {
+  if (project.sdk === undefined) return undefined
+  const image = toProjectImage(project, project.sdk).pull.toString()
+  return (await engine.imageId(image)) === undefined ? image : undefined
 }
