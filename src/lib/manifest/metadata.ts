@@ -7,6 +7,7 @@
 import {suggestKey} from '../toml/document.js'
 import {type TableReader, quoteList} from '../toml/table-reader.js'
 import type {Logger} from '../ui/logger.js'
+import {parseCustomLayout} from '../variant/custom-layout.js'
 import {
   ARCHES,
   BUNDLE_MODULES,
@@ -50,6 +51,7 @@ const VARIANT_KEYS = [
   'kernel-parameters',
   'image-features',
   'kit-priority',
+  'partition-layout',
 ] as const
 const IMAGE_LAYOUT_KEYS = ['os-image-size-gib', 'data-image-size-gib', 'publish-image-size-hint-gib', 'partition-plan'] as const
 
@@ -152,6 +154,7 @@ export function parseKitMetadata(table: TableReader, logger: Logger): KitMetadat
 
 export function parseVariantMetadata(table: TableReader, logger: Logger): VariantMetadata {
   table.warnAboutTypos(VARIANT_KEYS, logger)
+  const partitionLayout = table.subTable('partition-layout')
   return {
     includedPackages: table.stringArray('included-packages') ?? [],
     imageFormat: table.oneOf('image-format', IMAGE_FORMATS) ?? 'raw',
@@ -160,6 +163,8 @@ export function parseVariantMetadata(table: TableReader, logger: Logger): Varian
     kernelParameters: table.stringArray('kernel-parameters') ?? [],
     imageFeatures: parseImageFeatures(table.subTable('image-features')),
     kitPriority: table.stringArray('kit-priority'),
+    // Left out when absent, so that variants without it compare equal to what they always were.
+    ...(partitionLayout === undefined ? {} : {partitionLayout: parseCustomLayout(partitionLayout, logger)}),
   }
 }
 

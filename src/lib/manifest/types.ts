@@ -5,6 +5,7 @@
  */
 
 import type {SourceLocation} from '../errors.js'
+import type {CustomLayout} from '../variant/custom-layout.js'
 
 export const MEMBER_KINDS = ['package', 'kit', 'variant'] as const
 export type MemberKind = (typeof MEMBER_KINDS)[number]
@@ -88,6 +89,11 @@ export interface VariantMetadata {
   imageFeatures: ImageFeatures
   /** twoliter extension `kit-priority`: kit names, highest dnf priority first. Ignored by the Rust twoliter. */
   kitPriority?: string[]
+  /**
+   * twoliter extension `[...partition-layout]`: the project's own disk layout, used instead of the
+   * reference's plan. Ignored by the Rust twoliter.
+   */
+  partitionLayout?: CustomLayout
 }
 
 /** One dependency of a member, resolved to the workspace member its `path` points at. */
