@@ -20,7 +20,8 @@ import {IMAGE_FEATURE_DEFAULTS, type ImageFeatures, type ImageFormat} from '../.
 import {type DiskImage, buildDiskImage} from '../../src/lib/variant/disk-image.js'
 import {IMAGE_MANIFEST_FILE, imageFileNames, symlinkNames} from '../../src/lib/variant/image-outputs.js'
 import {referencePartitionPlan} from '../../src/lib/variant/partition-plan.js'
-import type {DiskLayout, PartitionPlan, PartitionSpec, VariantImageOptions} from '../../src/lib/variant/types.js'
+import type {PartitionPlan, PartitionSpec, VariantImageOptions} from '../../src/lib/variant/types.js'
+import {expectGptMatches, gptEntries, gptScript, inspectInSdk} from '../helpers/disk-inspect.js'
 import {connectEngine, ensureLocalSdk} from '../helpers/sdk.js'
 
 const ARCH = hostArch()
@@ -35,8 +36,6 @@ const TYPE = {
   private: '440408bb-eb0b-4328-a6e5-a29038fad706',
   data: '626f7474-6c65-6474-6861-726d61726b73',
 }
-// sgdisk shows the BIOS boot code by its GUID.
-const BIOS_BOOT_GUID = '21686148-6449-6e6f-744e-656564454649'
 const DATA_PREFERRED = '5b94e8df-28b8-485c-9d19-362263b5944c'
 const DATA_FALLBACK = '69040874-417d-4e26-a764-7885f22007ea'
 const TABLE = /^root,,,ro,0 (\d+) verity 1 PARTUUID=\$boot_uuid\/PARTNROFF=1 PARTUUID=\$boot_uuid\/PARTNROFF=2 4096 4096 (\d+) 1 sha256 ([\da-f]{64}) ([\da-f]{64}) 2 restart_on_corruption ignore_zero_blocks$/
@@ -79,48 +78,6 @@ function imageOptions(format: ImageFormat, features: Partial<ImageFeatures> = {}
     format,
     features: {...IMAGE_FEATURE_DEFAULTS, ...features},
     kernelParameters: ['console=ttyS0', 'quiet'],
-  }
-}
-
-interface GptEntry {
-  number: number
-  typeGuid: string
-  uniqueGuid: string
-  firstSector: number
-  sizeSectors: number
-  attributes: string
-  name: string
-}
-
-function parseGptEntry(number: number, text: string): GptEntry {
-  const field = (pattern: RegExp) => {
-    const match = pattern.exec(text)
-    if (!match) throw new Error(`sgdisk -i ${number} printed no ${pattern}:\n${text}`)
-    return match[1]!
-  }
-
-  return {
-    number,
-    typeGuid: field(/Partition GUID code: (\S+)/).toLowerCase(),
-    uniqueGuid: field(/Partition unique GUID: (\S+)/).toLowerCase(),
-    firstSector: Number(field(/First sector: (\d+)/)),
-    sizeSectors: Number(field(/Partition size: (\d+) sectors/)),
-    attributes: field(/Attribute flags: (\S+)/),
-    name: field(/Partition name: '(.*)'/),
-  }
-}
-
-function expectGptMatches(entries: GptEntry[], disk: DiskLayout): void {
-  const planned = [...disk.partitions].sort((a, b) => a.startMiB - b.startMiB)
-  expect(entries.map((entry) => entry.name)).to.deep.equal(planned.map((spec) => spec.label))
-  for (const [index, spec] of planned.entries()) {
-    const entry = entries[index]!
-    expect(entry.typeGuid, spec.label).to.equal(spec.typeGuid === 'ef02' ? BIOS_BOOT_GUID : spec.typeGuid)
-    expect(entry.firstSector, spec.label).to.equal(spec.startMiB * 2048)
-    expect(entry.sizeSectors, spec.label).to.equal(spec.sizeMiB * 2048)
-    if (spec.uniqueGuid !== undefined) expect(entry.uniqueGuid, spec.label).to.equal(spec.uniqueGuid)
-    // gptprio: priority bit 48 and successful bit 56 on BOOT-A only.
-    expect(entry.attributes, spec.label).to.equal(spec.attributeBits?.includes(48) ? '0101000000000000' : '0000000000000000')
   }
 }
 
@@ -183,42 +140,7 @@ describe('variant disk images (real engine, local SDK)', function () {
     }
   }
 
-  /** Runs a bash script in the SDK with the outputs at /out; returns its `@@ <name>` sections. */
-  async function inspect(outputDir: string, script: string): Promise<Record<string, string>> {
-    let output = ''
-    const full = `set -euo pipefail\ncd /tmp\nsection() { echo "@@ $1"; }\nslice() { dd if="$1" of="$2" bs=1M skip="$3" count="$4" conv=sparse status=none; }\n${script}`
-    const {exitCode} = await engine.run(
-      {image: sdk, cmd: ['/bin/bash', '-c', full], user: '0:0', network: 'none', mounts: [{host: outputDir, container: '/out', readOnly: true}]},
-      {onOutput: (text) => (output += text)},
-    )
-    expect(exitCode, output).to.equal(0)
-    const sections: Record<string, string> = {}
-    let current = ''
-    for (const line of output.split('\n')) {
-      const header = /^@@ (\S+)$/.exec(line)
-      if (header) {
-        current = header[1]!
-        sections[current] = ''
-      } else if (current !== '') {
-        sections[current] += `${line}\n`
-      }
-    }
-
-    return sections
-  }
-
-  /** sgdisk -p and -i of every partition of a raw disk file in the inspection container. */
-  const gptScript = (disk: string, tag: string) => `
-section ${tag}-print; sgdisk -p ${disk}
-for i in $(sgdisk -p ${disk} | awk '/^ +[0-9]+ /{print $1}'); do section ${tag}-part-$i; sgdisk -i $i ${disk}; done
-`
-
-  function gptEntries(sections: Record<string, string>, tag: string): GptEntry[] {
-    return Object.keys(sections)
-      .filter((key) => key.startsWith(`${tag}-part-`))
-      .map((key) => parseGptEntry(Number(key.slice(`${tag}-part-`.length)), sections[key]!))
-      .sort((a, b) => a.number - b.number)
-  }
+  const inspect = (outputDir: string, script: string) => inspectInSdk(engine, sdk, outputDir, script)
 
   /** Reads ROOT-A, HASH-A, BOOT-A, PRIVATE and EFI-A of os.img back; verity checked, then a byte flipped. */
   const partitionsScript = (plan: PartitionPlan, rootHash: string, erofs: boolean) => {

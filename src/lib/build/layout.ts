@@ -66,6 +66,19 @@ export class BuildLayout {
     return path.join(this.externalKitsDir, 'external-kit-metadata.json')
   }
 
+  /** build/images/<arch>-<variant>/<version>-<build id>/: a variant's images and documents. */
+  variantImageDir(variantName: string, versionAndBuild: string): string {
+    return path.join(this.buildDir, 'images', `${this.arch}-${variantName}`, versionAndBuild)
+  }
+
+  variantStateFile(variantName: string): string {
+    return path.join(this.buildDir, 'state', this.arch, 'variants', `${variantName}.json`)
+  }
+
+  variantLogFile(variantName: string): string {
+    return path.join(this.buildDir, 'logs', this.arch, 'variants', `${variantName}.log`)
+  }
+
   /** Scratch space for builds in progress; on the same file system as the outputs, so renames are atomic. */
   get stagingDir(): string {
     return path.join(this.buildDir, '.staging')
