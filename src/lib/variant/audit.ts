@@ -21,6 +21,31 @@ const COMPARISONS = new Set(['<', '>', '=', '<=', '>=', '=>', '=<', '<>'])
  * of them; one that no package satisfies (rpmlib(), files) leads nowhere.
  */
 export function requestedBy(packages: AuditedRpm[], requested: string[]): Map<string, string[]> {
+  const edges = requiresEdges(packages)
+  const result = new Map<string, string[]>(packages.map((rpm) => [rpm.name, []]))
+  for (const root of requested) {
+    if (!result.has(root)) continue
+    const seen = new Set([root])
+    const queue = [root]
+    while (queue.length > 0) {
+      const current = queue.shift()!
+      result.get(current)!.push(root)
+      for (const next of edges.get(current) ?? []) {
+        if (seen.has(next)) continue
+        seen.add(next)
+        queue.push(next)
+      }
+    }
+  }
+
+  return result
+}
+
+/**
+ * For every package, the other packages its requirements lead to: each package that provides a
+ * capability it requires (by name, versions ignored), in the order its requirements name them.
+ */
+export function requiresEdges(packages: AuditedRpm[]): Map<string, string[]> {
   const providers = new Map<string, string[]>()
   const provide = (capability: string, name: string) => {
     const list = providers.get(capability) ?? []
@@ -45,23 +70,7 @@ export function requestedBy(packages: AuditedRpm[], requested: string[]): Map<st
     edges.set(rpm.name, [...targets])
   }
 
-  const result = new Map<string, string[]>(packages.map((rpm) => [rpm.name, []]))
-  for (const root of requested) {
-    if (!result.has(root)) continue
-    const seen = new Set([root])
-    const queue = [root]
-    while (queue.length > 0) {
-      const current = queue.shift()!
-      result.get(current)!.push(root)
-      for (const next of edges.get(current) ?? []) {
-        if (seen.has(next)) continue
-        seen.add(next)
-        queue.push(next)
-      }
-    }
-  }
-
-  return result
+  return edges
 }
 
 /** `foo(x) = 1.0-1` → `foo(x)`. */

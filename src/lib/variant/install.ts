@@ -14,7 +14,7 @@ import {SDK_TOOLS_DIR} from '../build/package-builder.js'
 import type {Engine} from '../engine/index.js'
 import {TwoliterError} from '../errors.js'
 import type {ImageFeatures} from '../manifest/index.js'
-import {requestedBy} from './audit.js'
+import {requestedBy, requiresEdges} from './audit.js'
 import {type CompositeRepo, METADATA_PRIORITY, METADATA_REPO_ID} from './composite.js'
 import {metadataSpec} from './metadata-rpm.js'
 import type {InstalledPackage} from './types.js'
@@ -103,7 +103,8 @@ export class VariantInstallError extends TwoliterError {
     /** The requested packages dnf found in no repo, or the capabilities nothing provides. */
     readonly missing: string[] = [],
   ) {
-    super(`${message}\n${logTail.map((line) => `    ${line}`).join('\n')}\n`, {hint: `${hint} The whole log is in ${logFile}.`, code: `variant.install-${failure}`})
+    const tail = logTail.length === 0 ? '' : `\n${logTail.map((line) => `    ${line}`).join('\n')}\n`
+    super(`${message}${tail}`, {hint: `${hint} The whole log is in ${logFile}.`, code: `variant.install-${failure}`})
   }
 }
 
@@ -248,7 +249,8 @@ function installFailure(request: InstallRequest, exitCode: number, report: DnfRe
       variant,
       'missing-package',
       log.file,
-      tail,
+      // The message names what is missing; the log has the rest.
+      [],
       `The variant ${variant} needs ${missing.join(', ')}, which none of its repositories offers; dnf searched ${searched(repos)}.`,
       `Check included-packages of the variant (names without the ${RPM_PREFIX} prefix), and that each package is built by the project (a build-dependency of the variant) or offered by one of its kits.`,
       missing,
@@ -256,15 +258,17 @@ function installFailure(request: InstallRequest, exitCode: number, report: DnfRe
   }
 
   if (exitCode === 4) {
-    const problems = report.problems.length > 0 ? report.problems.map((line) => `\n    ${line}`).join('') : ' (see the log)'
-    const features = report.problems.some((line) => line.includes('image-feature('))
-      ? ` Packages can require or conflict with image features: the variant's metadata provides ${Object.entries(request.features).map(([feature, on]) => `image-feature(${on ? '' : 'no-'}${feature})`).join(', ')}; change [package.metadata.build-variant.image-features] or the packages.`
+    const problems = report.problems.length > 0 ? report.problems.map((line) => `\n    ${line}`).join('') + '\n' : ' (see the log)'
+    const named = new Set([...report.problems.join('\n').matchAll(/image-feature\((?:no-)?([\w-]+)\)/g)].map((match) => match[1]!))
+    const provided = Object.entries(request.features).filter(([feature]) => named.has(feature))
+    const features = provided.length > 0
+      ? ` Packages can require or conflict with image features: the variant's metadata provides ${provided.map(([feature, on]) => `image-feature(${on ? '' : 'no-'}${feature})`).join(', ')}; change [package.metadata.build-variant.image-features] or the packages.`
       : ''
     return new VariantInstallError(
       variant,
       'conflict',
       log.file,
-      tail,
+      report.problems.length > 0 ? [] : tail,
       `dnf cannot install the packages of the variant ${variant}; it searched ${searched(repos)}:${problems}`,
       `Fix the Requires and Conflicts of the packages named above, or what the variant includes.${features}`,
       report.unprovided,
@@ -292,10 +296,9 @@ function parseDump(text: string): DumpedRpm[] {
 function describePackages(request: InstallRequest, dumped: DumpedRpm[]): InstalledPackage[] {
   const sources = new Map<string, string>([[METADATA_REPO_ID, 'metadata'], ...request.repos.map((repo) => [repo.id, repo.source] as [string, string])])
   const requested = [METADATA_PACKAGE, ...request.includedPackages.map((name) => `${RPM_PREFIX}${name}`)]
-  const reasons = requestedBy(
-    dumped.map((rpm) => ({name: rpm.name, requires: [...rpm.requires, ...rpm.recommends], provides: rpm.provides})),
-    requested,
-  )
+  const audited = dumped.map((rpm) => ({name: rpm.name, requires: [...rpm.requires, ...rpm.recommends], provides: rpm.provides}))
+  const reasons = requestedBy(audited, requested)
+  const edges = requiresEdges(audited)
   return [...dumped]
     .sort((a, b) => compare(a.name, b.name))
     .map((rpm) => {
@@ -317,6 +320,7 @@ function describePackages(request: InstallRequest, dumped: DumpedRpm[]): Install
         repo: rpm.repo,
         source,
         requestedBy: reasons.get(rpm.name) ?? [],
+        requires: [...(edges.get(rpm.name) ?? [])].sort(compare),
         licenseFiles: rpm.licenseFiles,
         rpm: rpm.file,
       }

@@ -53,6 +53,11 @@ export interface InstalledPackage {
   source: string
   /** The included-packages (RPM names) whose Requires pulled it in; itself when it was requested. */
   requestedBy: string[]
+  /**
+   * The installed packages its Requires (and Recommends) lead to, by name, sorted; the edges requestedBy
+   * follows. Absent in audits written before it was recorded.
+   */
+  requires?: string[]
   /** License files it ships (paths in the root, e.g. /usr/share/licenses/x/LICENSE). */
   licenseFiles: string[]
   /** The RPM file name. */
