@@ -182,6 +182,13 @@ ${extra}`,
     expect(byName.get('bottlerocket-motd')!.licenseFiles).to.deep.equal([`${SHARE}/licenses/motd/LICENSE`])
     expect(byName.get('bottlerocket-metadata')!.source).to.equal('metadata')
 
+    // graph --why answers from this audit: motd is in the image through os-base's Requires, no Cargo link.
+    const why = await twoliterAsync(['graph', 'metal-dev', '--why', 'bottlerocket-motd', '--arch', ARCH, '--json'], project, env)
+    expect(why.status, why.stderr).to.equal(0)
+    const installed = (JSON.parse(why.stdout) as {why: {installed: {source: string; version: string; chains: string[][]}}}).why.installed
+    expect(installed).to.deep.include({source: 'core-kit', version: await specVersion('motd-core')})
+    expect(installed.chains).to.deep.equal([['bottlerocket-os-base', 'bottlerocket-motd']])
+
     const attribution = await readFile(path.join(dir, 'license-attribution.md'), 'utf8')
     expect(attribution.indexOf('## Kit `core-kit`')).to.be.greaterThan(attribution.indexOf('(local)'))
     const sbom = await readJson<{spdxVersion: string; packages: Array<{name: string; licenseDeclared: string}>}>(path.join(dir, 'sbom.spdx.json'))

@@ -55,6 +55,9 @@ describe('twoliter graph (child process)', function () {
     expect(JSON.parse(why.stdout).why).to.deep.equal({
       package: 'pkg-f',
       truncated: false,
+      // hello-ootb is a variant, never built here: no package audit.
+      audit: null,
+      installed: null,
       paths: [
         [
           {name: 'hello-ootb', kind: 'variant'},

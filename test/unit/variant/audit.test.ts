@@ -1,6 +1,6 @@
 import {expect} from 'chai'
 
-import {capabilityName, requestedBy, requirementNames} from '../../../src/lib/variant/audit.js'
+import {capabilityName, requestedBy, requirementNames, requiresEdges} from '../../../src/lib/variant/audit.js'
 
 describe('package audit: requested-by', () => {
   const rpm = (name: string, requires: string[] = [], provides: string[] = []) => ({name, requires, provides: [`${name} = 1.0-1`, ...provides]})
@@ -36,6 +36,21 @@ describe('package audit: requested-by', () => {
   it('survives cycles and requested packages that were not installed', () => {
     const reasons = requestedBy([rpm('x', ['y']), rpm('y', ['x'])], ['y', 'ghost'])
     expect(Object.fromEntries(reasons)).to.deep.equal({x: ['y'], y: ['y']})
+  })
+
+  it('records, for each package, the installed packages its Requires lead to (the audit\'s requires)', () => {
+    const packages = [
+      rpm('app', ['lib >= 1.0', 'bottlerocket-helper(tool)', '(impl or alt)', 'app', '/bin/sh', 'rpmlib(PayloadIsZstd) <= 5.4.18-1']),
+      rpm('lib', ['libc']),
+      rpm('libc'),
+      rpm('helper', [], ['bottlerocket-helper(tool) = 2']),
+      rpm('impl'),
+      rpm('alt'),
+    ]
+    const edges = requiresEdges(packages)
+    expect(Object.fromEntries(edges)).to.deep.equal({app: ['lib', 'helper', 'impl', 'alt'], lib: ['libc'], libc: [], helper: [], impl: [], alt: []})
+    // requestedBy walks the same edges.
+    expect(requestedBy(packages, ['app']).get('libc')).to.deep.equal(['app'])
   })
 
   it('reads the names out of requirements and capabilities', () => {
