@@ -113,6 +113,17 @@ describe('kits across two projects (real engine and registry)', function () {
     await writeFiles(projectA, projectFiles(`schema-version = 1\nrelease-version = "1.0.0"\nlookaside-caches = []\n\n${vendors}\n[sdk]\nname = "sdk"\nversion = "0.1.0"\nvendor = "sdk-vendor"\n`, 'pkg-a1', 'a'))
     // No [sdk]: B builds with the SDK kit `a` was built with.
     await writeFiles(projectB, projectFiles(`schema-version = 1\nrelease-version = "2.0.0"\nlookaside-caches = []\n\n${vendors}\n[[kit]]\nname = "a"\nversion = "1.0.0"\nvendor = "e2e"\n`, 'pkg-b1', 'b', 'pkg-a1'))
+    // And a variant of B made of its kit b and, through pkg-b1's Requires, the external kit a.
+    await writeFiles(projectB, {
+      'Cargo.toml': '[workspace]\nresolver = "2"\nmembers = ["packages/pkg-b1", "kits/b", "variants/metal-b"]\n',
+      'variants/build.rs': PACKAGE_BUILD_RS,
+      'variants/lib.rs': '// empty\n',
+      'variants/metal-b/Cargo.toml': cargoToml(
+        'metal-b',
+        '[package.metadata.build-variant]\nincluded-packages = ["pkg-b1"]\n\n[package.metadata.build-variant.image-layout]\nos-image-size-gib = 1\ndata-image-size-gib = 1',
+        {b: '../../kits/b'},
+      ),
+    })
 
     await ensureLocalSdk()
     const pushed = twoliter(['sdk', 'build-local', '--tag', `${registry.host}/twoliter-e2e/sdk:v0.1.0`, '--push', '--json'], work, env)
@@ -181,12 +192,28 @@ describe('kits across two projects (real engine and registry)', function () {
     expect(archive.metadata.sdk).to.deep.include({name: 'sdk', version: '0.1.0', vendor: 'sdk-vendor', digest: lock?.sdk.digest})
   })
 
+  it('B builds variant metal-b from its kit b and the external kit a, which the audit names', async () => {
+    const result = succeeded(inB('build', 'variant', 'metal-b', '--json')) as {variant: {dir: string; action: string}}
+    expect(result.variant.action).to.equal('built')
+    const audit = JSON.parse(await readFile(path.join(result.variant.dir, 'package-audit.json'), 'utf8')) as {
+      repos: Array<{source: string}>
+      packages: Array<{name: string; source: string; requestedBy: string[]}>
+    }
+    expect(audit.repos.map((repo) => repo.source)).to.deep.equal(['local', 'b', 'a'])
+    const sources = Object.fromEntries(audit.packages.map((pkg) => [pkg.name, pkg.source]))
+    expect(sources).to.deep.equal({'bottlerocket-metadata': 'metadata', 'bottlerocket-pkg-b1': 'b', 'bottlerocket-pkg-a1': 'a'})
+    expect(audit.packages.find((pkg) => pkg.name === 'bottlerocket-pkg-a1')!.requestedBy).to.deep.equal(['bottlerocket-pkg-b1'])
+  })
+
   it('B builds with the registry stopped, trusting its lock and its cache', async () => {
     await registry.stop()
     const result = succeeded(inB('build', 'package', 'pkg-b1', '--force', '--json')) as {packages: Array<{name: string; action: string}>}
     expect(result.packages.map((p) => [p.name, p.action])).to.deep.equal([['pkg-b1', 'built']])
     const fetched = succeeded(inB('fetch', '--json')) as {kits: Array<{action: string}>}
     expect(fetched.kits.map((kit) => kit.action)).to.deep.equal(['up-to-date'])
+    // pkg-b1 was rebuilt with the same inputs; its RPM carries a new build time, so the image follows.
+    const variant = succeeded(inB('build', 'variant', 'metal-b', '--json')) as {variant: {action: string}}
+    expect(variant.variant.action).to.equal('built')
   })
 
   it('B stops when Twoliter.toml no longer matches the lock, and asks for update', async () => {

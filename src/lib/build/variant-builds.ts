@@ -217,6 +217,8 @@ async function buildVariantNode(context: BuildContext, member: VariantMember, re
 
     const compositeStarted = Date.now()
     const localRepoDir = path.join(staging, 'local-repo')
+    // A variant made only of kits still has the (empty) repository of the project's packages.
+    await mkdir(localRepoDir)
     await gatherKitRpms(localRepoDir, request.packageNames.map((name) => ({name, rpmsDir: layout.rpmsDir(name)})), layout.arch, new Date(Number(buildId.timestamp) * 1000))
     const repos = compositeRepos({localRepoDir, kits, kitPriority: member.metadata.kitPriority, variant: member.name})
     const installStarted = Date.now()
