@@ -17,7 +17,7 @@ Result (--json): {kind, name, directory, created, changed}.`
 
   static override flags = {
     kit: Flags.string({summary: 'Kit that bundles the package (adds it to the kit\'s build-dependencies).', helpValue: 'KIT'}),
-    variant: Flags.string({summary: 'Variant whose included-packages the package joins.', helpValue: 'VARIANT'}),
+    variant: Flags.string({summary: 'Variant whose included-packages the package joins (and, without --kit, whose build-dependencies).', helpValue: 'VARIANT'}),
   }
 
   public async run(): Promise<NewMemberResult> {

@@ -72,6 +72,8 @@ export async function addMember(project: Project, options: NewMemberOptions, log
       if (options.variant !== undefined) {
         const variant = findMember(workspace, options.variant, 'variant', '--variant')
         await edit(variant.manifestPath, (text) => addIncludedPackage(text, name))
+        // Without a kit, the variant must build the package itself to offer it to dnf.
+        if (options.kit === undefined) await link(variant, name, directory)
       }
 
       break

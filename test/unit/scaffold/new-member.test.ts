@@ -35,6 +35,16 @@ describe('new package, kit and variant', () => {
     expect(variant.kind === 'variant' && variant.metadata.includedPackages).to.deep.equal(['demo-hello', 'agent'])
   })
 
+  it('without a kit, makes the package a build-dependency of the variant, so the variant builds it', async () => {
+    await addMember(await open(), {kind: 'package', name: 'welcome', variant: 'demo-dev'}, logger)
+    const workspace = await loadWorkspace(root)
+    const graph = new DependencyGraph(workspace)
+    expect(graph.packageDependencies('demo-dev')).to.deep.equal(['welcome'])
+    expect(graph.packageDependencies('demo-kit')).to.not.include('welcome')
+    const variant = workspace.members.find((m) => m.name === 'demo-dev')!
+    expect(variant.kind === 'variant' && variant.metadata.includedPackages).to.deep.equal(['demo-hello', 'welcome'])
+  })
+
   it('keeps the comments of the Cargo.toml files it edits', async () => {
     await addMember(await open(), {kind: 'package', name: 'agent', kit: 'demo-kit'}, logger)
     const kit = await readFile(path.join(root, 'kits/demo-kit/Cargo.toml'), 'utf8')
