@@ -135,12 +135,15 @@ fi
 echo "twoliter: partitioning the disk image(s)"
 truncate -s "${OS_DISK_MIB}M" "$OS_IMAGE"
 mapfile -t os_args <<<"$OS_SGDISK_ARGS"
-sgdisk "${os_args[@]}" "$OS_IMAGE"
+# sgdisk syncs and sleeps a second after writing any disk, even a file: both disks at once.
+sgdisk "${os_args[@]}" "$OS_IMAGE" &
+os_sgdisk=$!
 if ((DATA_DISK_MIB > 0)); then
   truncate -s "${DATA_DISK_MIB}M" "$DATA_IMAGE"
   mapfile -t data_args <<<"$DATA_SGDISK_ARGS"
   sgdisk "${data_args[@]}" "$DATA_IMAGE"
 fi
+wait "$os_sgdisk"
 
 # MBR and BIOS-BOOT: the root's own grub-bios-setup, as the reference runs it; only x86_64 roots with grub.
 grub_bios_setup=$(in_root /sbin/grub-bios-setup)
@@ -386,14 +389,25 @@ take_back() {
   exit "$status"
 }
 trap take_back EXIT
+# Outputs are written in parallel (compression is most of the time); `published` lists them all first,
+# so that a failure takes back whichever were written.
+publishing=()
 publish() {
   local name=$1
   shift
   published+=("$name")
-  "$@" "$OUT/.$name.partial"
-  chown "$HOST_UID:$HOST_GID" "$OUT/.$name.partial"
-  mv -f "$OUT/.$name.partial" "$OUT/$name"
-  echo "twoliter: wrote $name"
+  (
+    "$@" "$OUT/.$name.partial"
+    chown "$HOST_UID:$HOST_GID" "$OUT/.$name.partial"
+    mv -f "$OUT/.$name.partial" "$OUT/$name"
+    echo "twoliter: wrote $name"
+  ) &
+  publishing+=($!)
+}
+wait_for_outputs() {
+  local pid failed=0
+  for pid in "${publishing[@]}"; do wait "$pid" || failed=1; done
+  return "$failed"
 }
 lz4_to() { lz4 -q -f "$1" "$2"; }
 lz4_best_to() { lz4 -q -9 -f "$1" "$2"; }
@@ -413,3 +427,4 @@ fi
 publish "$BOOT_IMAGE_FILE" lz4_best_to "$BOOT_IMAGE"
 publish "$VERITY_IMAGE_FILE" lz4_best_to "$VERITY_IMAGE"
 publish "$ROOT_IMAGE_FILE" lz4_best_to "$ROOT_IMAGE"
+wait_for_outputs
