@@ -1,5 +1,6 @@
 # Sourced by scripts/setup: makes sure a Docker engine answers, and that debootstrap (which builds the local
-# SDK) is installed. As root on Debian it installs Debian's docker.io and debootstrap when missing and
+# SDK) and docker-registry (the loopback registry of the demo and the e2e tests) are installed. As root on
+# Debian it installs Debian's docker.io, debootstrap and docker-registry when missing and
 # starts dockerd; anywhere else it says what to do and fails. Quiet when everything is already there.
 # Needs a recent node on PATH (node.sh's use_recent_node) to talk to the engine.
 TWOLITER_DOCKERD_LOG=${TWOLITER_DOCKERD_LOG:-/var/log/twoliter-dockerd.log}
@@ -83,7 +84,7 @@ ensure_docker_engine() {
   local is_root=
   [ "$(id -u)" = 0 ] && is_root=1
   if [ -n "$is_root" ] && host_is_debian; then
-    apt_install_missing dockerd:docker.io debootstrap:debootstrap
+    apt_install_missing dockerd:docker.io debootstrap:debootstrap docker-registry:docker-registry
   fi
   docker_engine_answers && return 0
 
