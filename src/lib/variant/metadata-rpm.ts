@@ -87,6 +87,12 @@ export function metadataSpec(options: {variant: string; version: string; feature
     `%global _cross_variant_runtime ${parts.runtime}`,
     `%global _cross_variant_family ${parts.family}`,
     `%global _cross_variant_flavor ${parts.flavor}`,
+    // The reference's rpm-macros-and-bconds: the variant's parts, and one bcond per enabled image feature.
+    `%bcond_without ${parts.platform}_platform`,
+    `%bcond_without ${parts.runtime}_runtime`,
+    `%bcond_without ${parts.family.replaceAll('-', '_')}_family`,
+    `%bcond_without ${parts.flavor}_flavor`,
+    ...IMAGE_FEATURES.filter((feature) => options.features[feature]).map((feature) => `%bcond_without ${feature.replaceAll('-', '_')}`),
     '%global cross_generate_attribution %{nil}',
     '',
     'Name: %{_cross_os}metadata',

@@ -43,6 +43,14 @@ describe('the metadata spec', () => {
     expect(spec).to.match(/^%files$/m)
   })
 
+  it('defines the reference\'s bconds: the variant\'s parts and each enabled image feature', () => {
+    const features: ImageFeatures = {...defaults, 'host-containers': false, fips: true}
+    const bconds = metadataSpec({variant: 'aws-k8s-1.24-nvidia', version: '1.0.0', features}).split('\n').filter((line) => line.startsWith('%bcond'))
+    const enabled = Object.entries(features).filter(([, on]) => on).map(([feature]) => `%bcond_without ${feature.replaceAll('-', '_')}`)
+    expect(bconds).to.deep.equal(['%bcond_without aws_platform', '%bcond_without k8s_runtime', '%bcond_without aws_k8s_family', '%bcond_without nvidia_flavor', ...enabled])
+    expect(bconds).to.include('%bcond_without fips').and.not.include('%bcond_without host_containers')
+  })
+
   it('provides the variant and its parts', () => {
     const spec = metadataSpec({variant: 'aws-k8s-1.24-nvidia', version: '1.0.0', features: defaults})
     for (const line of [
