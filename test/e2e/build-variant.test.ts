@@ -195,6 +195,11 @@ ${extra}`,
     expect(sbom.spdxVersion).to.equal('SPDX-2.3')
     expect(sbom.packages.find((pkg) => pkg.name === 'bottlerocket-motd')!.licenseDeclared).to.equal('Apache-2.0')
 
+    // The project's post-build-variant step got the image directory and every output in it.
+    const [hookDir, ...hookOutputs] = (await readFile(path.join(project, 'build/post-build-metal-dev.txt'), 'utf8')).trim().split('\n')
+    expect(hookDir).to.equal(dir)
+    expect(hookOutputs.sort()).to.deep.equal(result.variant.files.map((file) => path.join(dir, file.name)).sort())
+
     const again = await buildOk('metal-dev')
     expect(again.variant.action).to.equal('up-to-date')
     expect(again.containerRuns).to.equal(0)
