@@ -1,14 +1,8 @@
-import {availableParallelism} from 'node:os'
+import {Args} from '@oclif/core'
 
-import {Args, Flags} from '@oclif/core'
-
-import {BuildCommand} from '../../cli/build-command.js'
-import {projectFlags} from '../../cli/flags.js'
-import {hostArch, parseArch} from '../../lib/build/arch.js'
+import {BuildCommand, buildFlags} from '../../cli/build-command.js'
 import {buildPackageWithKits} from '../../lib/build/kit-builds.js'
 import {type NodeReport, buildFailure} from '../../lib/build/package-builds.js'
-import {openBuildSession} from '../../lib/build/session.js'
-import {UsageError} from '../../lib/errors.js'
 import {showFailures, summarize} from '../../lib/ui/build-reporter.js'
 
 export interface BuildPackageResult {
@@ -39,37 +33,17 @@ Result (--json): {arch, sdk, packages: [{kind, name, action: built|up-to-date|fa
     package: Args.string({description: 'The package (its package-name or Cargo name).', required: true}),
   }
 
-  static override flags = {
-    ...projectFlags,
-    arch: Flags.string({summary: 'Architecture to build for: x86_64 or aarch64.', default: hostArch()}),
-    jobs: Flags.integer({char: 'j', summary: 'How many packages to build at once.', default: availableParallelism(), min: 1}),
-    'keep-going': Flags.boolean({summary: 'After a failure, still build everything that does not depend on it.'}),
-    force: Flags.boolean({summary: 'Rebuild even the packages that are up to date.'}),
-    explain: Flags.boolean({summary: 'Say for each package why it is rebuilt (which input changed) or skipped.'}),
-    'lookaside-cache': Flags.string({summary: 'Use this lookaside cache instead of the ones Twoliter.toml lists.', helpValue: 'URL'}),
-    'upstream-source-fallback': Flags.boolean({summary: 'Download external files from upstream when no lookaside cache has them.'}),
-  }
+  static override flags = buildFlags({
+    force: 'Rebuild even the packages that are up to date.',
+    explain: 'Say for each package why it is rebuilt (which input changed) or skipped.',
+  })
 
   public async run(): Promise<BuildPackageResult> {
     const {args, flags} = await this.parse(BuildPackage)
     const started = Date.now()
-    const reporter = this.buildReporter(flags.explain)
-    const session = await openBuildSession({
-      projectPath: flags['project-path'],
-      arch: parseArch(flags.arch),
-      cacheDir: this.config.cacheDir,
-      command: `twoliter build package ${args.package}`,
-      logger: this.logger,
-      reporter,
-      sources: {lookasideCache: flags['lookaside-cache'], upstreamFallback: flags['upstream-source-fallback'] || undefined},
-      config: this.config,
-    })
+    const session = await this.openSession('package', args.package, flags)
     try {
-      const target = session.graph.require(args.package, 'package')
-      if (target.kind !== 'package') {
-        throw new UsageError(`${target.name} is a ${target.kind}, not a package.`, {hint: `Build it with \`twoliter build ${target.kind} ${target.name}\`.`, code: 'build.not-a-package'})
-      }
-
+      const target = this.buildTarget(session, args.package, 'package')
       const options = {jobs: flags.jobs, keepGoing: flags['keep-going'], force: flags.force, signal: session.signal}
       const {reports, failures} = await buildPackageWithKits(session.context, target.name, options)
       this.logger.info(summarize(reports, Date.now() - started))

@@ -1,14 +1,8 @@
-import {availableParallelism} from 'node:os'
+import {Args} from '@oclif/core'
 
-import {Args, Flags} from '@oclif/core'
-
-import {BuildCommand} from '../../cli/build-command.js'
-import {projectFlags} from '../../cli/flags.js'
-import {hostArch, parseArch} from '../../lib/build/arch.js'
+import {BuildCommand, buildFlags} from '../../cli/build-command.js'
 import {type NodeReport, buildFailure} from '../../lib/build/package-builds.js'
-import {openBuildSession} from '../../lib/build/session.js'
 import {type BuiltVariant, buildVariant} from '../../lib/build/variant-builds.js'
-import {UsageError} from '../../lib/errors.js'
 import {showFailures, summarize} from '../../lib/ui/build-reporter.js'
 
 export interface BuildVariantResult {
@@ -45,37 +39,17 @@ Result (--json): {arch, sdk, variant: {name, dir, files: [{name, kind, sha256, s
     'lookaside-cache': Args.string({description: 'A lookaside cache URL (the Rust twoliter\'s positional argument); same as --lookaside-cache.'}),
   }
 
-  static override flags = {
-    ...projectFlags,
-    arch: Flags.string({summary: 'Architecture to build for: x86_64 or aarch64.', default: hostArch()}),
-    jobs: Flags.integer({char: 'j', summary: 'How many packages to build at once.', default: availableParallelism(), min: 1}),
-    'keep-going': Flags.boolean({summary: 'After a failure, still build everything that does not depend on it.'}),
-    force: Flags.boolean({summary: 'Rebuild even what is up to date (packages, kits and the images).'}),
-    explain: Flags.boolean({summary: 'Say for each package, kit and the variant why it is rebuilt (which input changed) or skipped.'}),
-    'lookaside-cache': Flags.string({summary: 'Use this lookaside cache instead of the ones Twoliter.toml lists.', helpValue: 'URL'}),
-    'upstream-source-fallback': Flags.boolean({summary: 'Download external files from upstream when no lookaside cache has them.'}),
-  }
+  static override flags = buildFlags({
+    force: 'Rebuild even what is up to date (packages, kits and the images).',
+    explain: 'Say for each package, kit and the variant why it is rebuilt (which input changed) or skipped.',
+  })
 
   public async run(): Promise<BuildVariantResult> {
     const {args, flags} = await this.parse(BuildVariant)
     const started = Date.now()
-    const reporter = this.buildReporter(flags.explain)
-    const session = await openBuildSession({
-      projectPath: flags['project-path'],
-      arch: parseArch(flags.arch),
-      cacheDir: this.config.cacheDir,
-      command: `twoliter build variant ${args.variant}`,
-      logger: this.logger,
-      reporter,
-      sources: {lookasideCache: flags['lookaside-cache'] ?? args['lookaside-cache'], upstreamFallback: flags['upstream-source-fallback'] || undefined},
-      config: this.config,
-    })
+    const session = await this.openSession('variant', args.variant, flags, args['lookaside-cache'])
     try {
-      const target = session.graph.require(args.variant, 'variant')
-      if (target.kind !== 'variant') {
-        throw new UsageError(`${target.name} is a ${target.kind}, not a variant.`, {hint: `Build it with \`twoliter build ${target.kind} ${target.name}\`.`, code: 'build.not-a-variant'})
-      }
-
+      const target = this.buildTarget(session, args.variant, 'variant')
       const {reports, failures, variant} = await buildVariant(session.context, target.name, {
         jobs: flags.jobs,
         keepGoing: flags['keep-going'],
