@@ -1,12 +1,11 @@
 import {expect} from 'chai'
 
-import {TwoliterError} from '../../../src/lib/errors.js'
 import {manifestReader} from '../../../src/lib/manifest/wording.js'
 import {parseToml} from '../../../src/lib/toml/document.js'
 import {type Logger, silentLogger} from '../../../src/lib/ui/logger.js'
 import {type CustomLayout, customPartitionPlan, parseCustomLayout} from '../../../src/lib/variant/custom-layout.js'
 import {referencePartitionPlan} from '../../../src/lib/variant/partition-plan.js'
-import {recordingLogger} from '../manifest/helpers.js'
+import {recordingLogger, thrown} from '../manifest/helpers.js'
 
 const FILE = '/project/variants/v/Cargo.toml'
 const TABLE = 'package.metadata.build-variant.partition-layout'
@@ -43,17 +42,6 @@ function lineOf(source: string, text: string, occurrence = 1): number {
   const index = source.split('\n').findIndex((line) => line.includes(text) && ++seen === occurrence)
   if (index === -1) throw new Error(`test setup: "${text}" is not in the source`)
   return index + 1
-}
-
-function thrown(call: () => unknown): TwoliterError {
-  try {
-    call()
-  } catch (error) {
-    expect(error).to.be.instanceOf(TwoliterError)
-    return error as TwoliterError
-  }
-
-  throw new Error('expected a TwoliterError, but the call succeeded')
 }
 
 // The reference's 2 GiB split plan with in-place updates, as a custom layout: BIOS 4, then per bank

@@ -3,6 +3,7 @@ import {expect} from 'chai'
 import {TwoliterError} from '../../../src/lib/errors.js'
 import {referencePartitionPlan, sgdiskArguments, validatePartitionPlan} from '../../../src/lib/variant/partition-plan.js'
 import type {DiskLayout, PartitionPlan, PartitionSpec} from '../../../src/lib/variant/types.js'
+import {thrown} from '../manifest/helpers.js'
 
 // The reference's partyplanner, written out: GUIDs and the sizing rules (MiB, G = OS image GiB).
 const BOOT = '6b636168-7420-6568-2070-6c616e657421'
@@ -48,17 +49,6 @@ function withOffsets(sizes: Array<[string, number, string]>): Row[] {
     offset += size
     return row
   })
-}
-
-function thrown(call: () => unknown): TwoliterError {
-  try {
-    call()
-  } catch (error) {
-    expect(error).to.be.instanceOf(TwoliterError)
-    return error as TwoliterError
-  }
-
-  throw new Error('expected a TwoliterError, but the call succeeded')
 }
 
 describe('reference partition plan', () => {
