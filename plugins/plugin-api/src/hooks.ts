@@ -44,6 +44,12 @@ export interface TwoliterHooks {
   'twoliter:post-build': {options: HookOptions & PostBuildEvent; return: void}
   'twoliter:pre-publish': {options: HookOptions & PrePublishEvent; return: void}
   'twoliter:post-publish': {options: HookOptions & PostPublishEvent; return: void}
+  /**
+   * Not a plugin event: twoliter answers it itself, so that a plugin's own commands get the services hooks
+   * receive: `await this.config.runHook('twoliter:context', {projectRoot})`, the result of the plugin
+   * named `twoliter`.
+   */
+  'twoliter:context': {options: {projectRoot?: string}; return: TwoliterContext}
 }
 
 export type TwoliterEvent = keyof TwoliterHooks
@@ -51,8 +57,11 @@ export type TwoliterEvent = keyof TwoliterHooks
 /** The events whose hooks return descriptors of a capability. */
 export type CapabilityEvent = 'twoliter:registry-auth' | 'twoliter:signers'
 
+/** The events twoliter answers for plugins' commands. */
+export type ServiceEvent = 'twoliter:context'
+
 /** The events that tell plugins about a build or publish step. */
-export type LifecycleEvent = Exclude<TwoliterEvent, CapabilityEvent>
+export type LifecycleEvent = Exclude<TwoliterEvent, CapabilityEvent | ServiceEvent>
 
 /**
  * A hook for a twoliter event. oclif also passes its own `config` and `context` in the options, and runs

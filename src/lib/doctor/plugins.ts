@@ -1,4 +1,4 @@
-import type {TwoliterEvent as ApiEvent} from '@twoliter/plugin-api'
+import type {ServiceEvent, TwoliterEvent as ApiEvent} from '@twoliter/plugin-api'
 
 /**
  * The twoliter hook events a plugin can register for: what the report calls its capabilities. The type
@@ -14,7 +14,8 @@ export const TWOLITER_EVENTS = [
 ] as const
 export type TwoliterEvent = (typeof TWOLITER_EVENTS)[number]
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
-const eventsMatchTheApi: Same<TwoliterEvent, ApiEvent> = true
+// twoliter:context is answered by twoliter itself, not by plugins.
+const eventsMatchTheApi: Same<TwoliterEvent, Exclude<ApiEvent, ServiceEvent>> = true
 void eventsMatchTheApi
 
 /** A plugin as the oclif configuration lists it, reduced to plain data. */
