@@ -1,0 +1,19 @@
+import type {Config} from '@oclif/core'
+import type {TwoliterContext} from '@twoliter/plugin-api'
+
+import {UserError} from './command.js'
+
+/**
+ * twoliter's services (engine, registry client, logger) for this plugin's commands, from the
+ * `twoliter:context` hook that twoliter answers itself.
+ */
+export async function twoliterContext(config: Config, projectRoot?: string): Promise<TwoliterContext> {
+  const runHook = config.runHook as unknown as (event: string, options: Record<string, unknown>) => Promise<{successes: Array<{plugin: {name: string}; result: unknown}>}>
+  const {successes} = await runHook.call(config, 'twoliter:context', {projectRoot})
+  const context = successes.find((success) => success.plugin.name === 'twoliter')?.result as TwoliterContext | undefined
+  if (context === undefined) {
+    throw new UserError('This twoliter does not lend its services to plugins (no twoliter:context hook).', 'Update twoliter, or install the version of @twoliter/sign that came with it.', 'sign.no-context')
+  }
+
+  return context
+}
