@@ -8,7 +8,8 @@ import {mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {REPO, expectNoStackTrace, twoliter} from '../../../test/helpers/cli.js'
+import {REPO, expectNoStackTrace, twoliter, twoliterAsync} from '../../../test/helpers/cli.js'
+import {ensureLocalSdk} from '../../../test/helpers/sdk.js'
 import {decryptPrivateKey, keyId, readPublicKey} from '../src/cosign/keys.js'
 import {signPayload, verifyPayload} from '../src/cosign/signature.js'
 
@@ -62,5 +63,30 @@ describe('sign keygen (CLI)', function () {
     expect(run.status).to.equal(1)
     expectNoStackTrace(run)
     expect(run.stderr.trim()).to.equal('Error: No password for the private key: TWOLITER_TEST_UNSET_PASSWORD is not set. Set it (an empty value means no password, as with cosign), or give --password-file.')
+  })
+
+  it('makes a gpg key pair in the SDK, protected by the passphrase, and never overwrites it', async function () {
+    this.timeout(300_000)
+    const sdk = await ensureLocalSdk()
+    const args = ['sign', 'keygen', '--type', 'gpg', '--user-name', 'Example Kits', '--email', 'kits@example.com', '--output-dir', work, '--sdk-image', sdk, '--json']
+    const run = await twoliterAsync(args, REPO, {GPG_PASSPHRASE: 'gpg secret'})
+    expect(run.status, run.stderr).to.equal(0)
+    const result = JSON.parse(run.stdout) as {type: string; privateKey: string; publicKey: string; keyId: string}
+    expect(result).to.deep.include({type: 'gpg', privateKey: path.join(work, 'signing.private.asc'), publicKey: path.join(work, 'signing.public.asc')})
+    expect(result.keyId).to.match(/^[\dA-F]{40}$/)
+    expect((await stat(result.privateKey)).mode & 0o777).to.equal(0o600)
+    const privateText = await readFile(result.privateKey, 'utf8')
+    expect(privateText).to.match(/^-----BEGIN PGP PRIVATE KEY BLOCK-----/)
+    expect(privateText).to.not.include('gpg secret')
+    expect(await readFile(result.publicKey, 'utf8')).to.match(/^-----BEGIN PGP PUBLIC KEY BLOCK-----/)
+
+    const again = await twoliterAsync(args.filter((arg) => arg !== '--json'), REPO, {GPG_PASSPHRASE: 'gpg secret'})
+    expect(again.status).to.equal(1)
+    expectNoStackTrace(again)
+    expect(again.stderr).to.include('exists already; a key is never overwritten.')
+    expect(await readFile(result.privateKey, 'utf8')).to.equal(privateText)
+    const missingUserId = twoliter(['sign', 'keygen', '--type', 'gpg', '--output-dir', work, '--name', 'x'], REPO, {GPG_PASSPHRASE: ''})
+    expect(missingUserId.status).to.equal(1)
+    expect(missingUserId.stderr).to.include('A gpg key needs a user id.')
   })
 })

@@ -1,0 +1,155 @@
+/** Test RPMs built in the SDK, reading RPM headers back in the SDK, and scanning directories for secrets. */
+
+import {expect} from 'chai'
+import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import type {ContainerRunner} from '../../src/gpg/runner.js'
+
+/** Relative paths of the test RPMs the SDK builds: two noarch packages, one in a subdirectory. */
+export const TEST_RPMS = ['Packages/alpha/alpha-1.0-1.noarch.rpm', 'Packages/beta/beta-2.0-1.noarch.rpm']
+
+function spec(name: string, version: string): string {
+  return [
+    `Name: ${name}`,
+    `Version: ${version}`,
+    'Release: 1',
+    `Summary: The ${name} test package`,
+    'License: MIT',
+    'BuildArch: noarch',
+    '%description',
+    '%{summary}.',
+    '%install',
+    // Some incompressible bytes, so a flipped byte near the end is in the payload.
+    `mkdir -p %{buildroot}/usr/share/${name} && head -c 16384 /dev/urandom | base64 > %{buildroot}/usr/share/${name}/data`,
+    '%files',
+    `/usr/share/${name}/data`,
+    '',
+  ].join('\n')
+}
+
+/** Builds {@link TEST_RPMS} into `dir` (Packages/<name>/) with rpmbuild in the SDK. */
+export async function buildTestRpms(runner: ContainerRunner, sdkImage: string, dir: string): Promise<void> {
+  const specs = path.join(dir, 'specs')
+  const out = path.join(dir, 'rpms')
+  await mkdir(specs, {recursive: true})
+  await mkdir(out, {recursive: true})
+  await writeFile(path.join(specs, 'alpha.spec'), spec('alpha', '1.0'))
+  await writeFile(path.join(specs, 'beta.spec'), spec('beta', '2.0'))
+  const script = `set -euo pipefail
+for specfile in /specs/*.spec; do
+  name=$(basename "$specfile" .spec)
+  rpmbuild -bb --quiet --define "_topdir /tmp/top/$name" "$specfile"
+  mkdir -p "/out/Packages/$name"
+  find "/tmp/top/$name/RPMS" -name '*.rpm' -exec cp -t "/out/Packages/$name" {} +
+done
+chown -R "$HOST_UID:$HOST_GID" /out`
+  const output: string[] = []
+  const {exitCode} = await runner.run(
+    {
+      image: sdkImage,
+      cmd: ['/bin/bash', '-c', script],
+      user: '0:0',
+      network: 'none',
+      env: {HOST_UID: String(process.getuid?.() ?? 0), HOST_GID: String(process.getgid?.() ?? 0)},
+      mounts: [
+        {host: specs, container: '/specs', readOnly: true},
+        {host: out, container: '/out'},
+      ],
+    },
+    {onOutput: (text) => output.push(text)},
+  )
+  expect(exitCode, output.join('')).to.equal(0)
+}
+
+/** `rpm -qp --qf <format>` of each RPM under `dir`, in the SDK: relative path → the formatted text. */
+export async function queryRpms(runner: ContainerRunner, sdkImage: string, dir: string, format: string): Promise<Record<string, string>> {
+  const script = `set -euo pipefail
+cd /rpms
+find . -type f -name '*.rpm' | LC_ALL=C sort | while read -r f; do
+  printf '%s\\t%s\\n' "\${f#./}" "$(rpm -qp --nosignature --nodigest --qf "$FORMAT" "$f" 2>/dev/null)"
+done`
+  const output: string[] = []
+  const {exitCode} = await runner.run(
+    {image: sdkImage, cmd: ['/bin/bash', '-c', script], user: '0:0', network: 'none', env: {FORMAT: format}, mounts: [{host: dir, container: '/rpms', readOnly: true}]},
+    {onOutput: (text) => output.push(text)},
+  )
+  expect(exitCode, output.join('')).to.equal(0)
+  return Object.fromEntries(
+    output
+      .join('')
+      .split('\n')
+      .filter((line) => line.includes('\t'))
+      .map((line) => line.split('\t') as [string, string]),
+  )
+}
+
+/** Every file under the directories, recursively. */
+export async function filesUnder(...dirs: string[]): Promise<string[]> {
+  const files: string[] = []
+  for (const dir of dirs) {
+    for (const entry of await readdir(dir, {withFileTypes: true, recursive: true})) {
+      if (entry.isFile()) files.push(path.join(entry.parentPath, entry.name))
+    }
+  }
+
+  return files
+}
+
+/** The files (of `files`) that hold any of the needles, with the needle's label. */
+export async function filesHolding(files: string[], needles: Array<{label: string; bytes: Buffer}>): Promise<string[]> {
+  const found: string[] = []
+  for (const file of files) {
+    const content = await readFile(file)
+    for (const needle of needles) if (content.includes(needle.bytes)) found.push(`${file}: ${needle.label}`)
+  }
+
+  return found
+}
+
+/** The binary OpenPGP packets of an armored block. */
+export function dearmor(armored: string): Buffer {
+  const lines = armored.split('\n').map((line) => line.trim())
+  const start = lines.findIndex((line) => line.startsWith('-----BEGIN PGP'))
+  const blank = lines.indexOf('', start)
+  const body = lines.slice(blank + 1).filter((line) => line !== '' && !line.startsWith('-----') && !line.startsWith('='))
+  return Buffer.from(body.join(''), 'base64')
+}
+
+/** The body of the first OpenPGP packet (old or new header format). */
+export function firstPacketBody(binary: Buffer): Buffer {
+  const tagByte = binary[0]!
+  let offset: number
+  let length: number
+  if (tagByte & 0x40) {
+    const first = binary[1]!
+    if (first < 192) [offset, length] = [2, first]
+    else if (first < 224) [offset, length] = [3, ((first - 192) << 8) + binary[2]! + 192]
+    else [offset, length] = [6, binary.readUInt32BE(2)]
+  } else {
+    const lengthType = tagByte & 3
+    if (lengthType === 0) [offset, length] = [2, binary[1]!]
+    else if (lengthType === 1) [offset, length] = [3, binary.readUInt16BE(1)]
+    else [offset, length] = [5, binary.readUInt32BE(1)]
+  }
+
+  return binary.subarray(offset, offset + length)
+}
+
+/**
+ * Byte strings that only a copy of the private key holds: its armored text, each armored line it does not
+ * share with the public key, and the last 64 bytes of its secret-key packet (the secret part) in binary.
+ */
+export function privateKeyNeedles(privateArmored: string, publicArmored: string): Array<{label: string; bytes: Buffer}> {
+  const publicLines = new Set(publicArmored.split('\n'))
+  const secretPacket = firstPacketBody(dearmor(privateArmored))
+  const needles = [
+    {label: 'the armored private key', bytes: Buffer.from(privateArmored)},
+    {label: 'the secret-key packet', bytes: secretPacket.subarray(-64)},
+  ]
+  for (const line of privateArmored.split('\n')) {
+    if (line.length >= 40 && !line.startsWith('-----') && !publicLines.has(line)) needles.push({label: `the private key's armored line ${line.slice(0, 12)}…`, bytes: Buffer.from(line)})
+  }
+
+  return needles
+}
