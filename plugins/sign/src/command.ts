@@ -1,18 +1,5 @@
 import {Command, Errors} from '@oclif/core'
 
-/** A problem the user can fix: shown as one paragraph (message, then hint), without a stack trace. */
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly hint: string,
-    readonly code = 'sign.usage',
-    readonly exitCode = 1,
-  ) {
-    super(message)
-    this.name = 'UserError'
-  }
-}
-
 /** Errors this plugin explains to people: its own, and the signing modules' (which carry a code and a hint). */
 function explained(error: Error): {code: string; hint: string; exitCode: number} | undefined {
   const {code, hint, exitCode} = error as Error & {code?: unknown; hint?: unknown; exitCode?: unknown}

@@ -1,7 +1,7 @@
 import type {Config} from '@oclif/core'
 import type {TwoliterContext} from '@twoliter/plugin-api'
 
-import {UserError} from './command.js'
+import {SigningError} from './errors.js'
 
 /**
  * twoliter's services (engine, registry client, logger) for this plugin's commands, from the
@@ -12,7 +12,7 @@ export async function twoliterContext(config: Config, projectRoot?: string): Pro
   const {successes} = await runHook.call(config, 'twoliter:context', {projectRoot})
   const context = successes.find((success) => success.plugin.name === 'twoliter')?.result as TwoliterContext | undefined
   if (context === undefined) {
-    throw new UserError('This twoliter does not lend its services to plugins (no twoliter:context hook).', 'Update twoliter, or install the version of @twoliter/sign that came with it.', 'sign.no-context')
+    throw new SigningError('This twoliter does not lend its services to plugins (no twoliter:context hook).', {hint: 'Update twoliter, or install the version of @twoliter/sign that came with it.', code: 'sign.no-context'})
   }
 
   return context

@@ -2,7 +2,8 @@ import {readFile} from 'node:fs/promises'
 
 import {Args, Flags} from '@oclif/core'
 
-import {SignCommand, UserError} from '../command.js'
+import {SignCommand} from '../command.js'
+import {SigningError} from '../errors.js'
 import {verifyImage} from '../cosign/attach.js'
 import {keyId, readPublicKey} from '../cosign/keys.js'
 import {registrySignatureStore} from '../signers/registry-store.js'
@@ -50,11 +51,7 @@ Result (--json): {reference, digest, verified, signatures, keyId?, reason?}.`
     }
 
     const known = keys.map((key) => keyId(key).slice(0, 16)).join(', ')
-    throw new UserError(
-      `${repository}@${digest} does not verify: ${result.detail}`,
-      `It has ${result.signatures} signature${result.signatures === 1 ? '' : 's'}; the keys given are ${known}. Check that the publisher signed this image with the key you trust.`,
-      `sign.verify-${result.reason}`,
-    )
+    throw new SigningError(`${repository}@${digest} does not verify: ${result.detail}`, {hint: `It has ${result.signatures} signature${result.signatures === 1 ? '' : 's'}; the keys given are ${known}. Check that the publisher signed this image with the key you trust.`, code: `sign.verify-${result.reason}`})
   }
 }
 
@@ -64,6 +61,6 @@ async function resolve(registry: {headManifest(reference: string): Promise<{dige
   const colon = ref.lastIndexOf(':')
   const repository = colon > ref.lastIndexOf('/') ? ref.slice(0, colon) : ref
   const info = await registry.headManifest(colon > ref.lastIndexOf('/') ? ref : `${ref}:latest`)
-  if (info === undefined) throw new UserError(`${ref} is not in its registry.`, 'Check the repository and the tag (twoliter publish kit pushes tags like v1.2.0).', 'sign.verify-no-image')
+  if (info === undefined) throw new SigningError(`${ref} is not in its registry.`, {hint: 'Check the repository and the tag (twoliter publish kit pushes tags like v1.2.0).', code: 'sign.verify-no-image'})
   return {repository, digest: info.digest}
 }

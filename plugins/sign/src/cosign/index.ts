@@ -5,7 +5,7 @@
  */
 
 export {type SignatureStore, signImage, type SignImageOptions, type SignImageResult, type VerifyFailureReason, verifyImage, type VerifyImageOptions, type VerifyImageResult} from './attach.js'
-export {isSigningError, SigningError, type SigningErrorCode} from './errors.js'
+export {type CosignErrorCode, isSigningError, SigningError, type SigningErrorCode} from './errors.js'
 export {
   COSIGN_PRIVATE_KEY_LABEL,
   type CosignKeyPair,

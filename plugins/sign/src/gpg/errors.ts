@@ -1,10 +1,8 @@
-/**
- * The one error type of the GPG module. The plugin is installed apart from twoliter's core, so it cannot
- * throw the core's error class; callers recognise this one by `name`/`code` and show `message` and `hint`
- * to the user as they are. No message or hint ever holds a passphrase or key material.
- */
+/** The codes of the GPG module's errors ({@link SigningError}). */
 
-export type GpgSigningErrorCode =
+export {isSigningError, SigningError, type SigningErrorCode} from '../errors.js'
+
+export type GpgErrorCode =
   /** The key file does not exist or cannot be read. */
   | 'gpg.key-missing'
   /** The key file holds no OpenPGP key. */
@@ -40,22 +38,3 @@ export type GpgSigningErrorCode =
   | 'gpg.bad-directory'
   /** The container failed in a way the script did not explain. */
   | 'gpg.container-failed'
-
-export class SigningError extends Error {
-  /** Stable, for programs and tests: one of {@link GpgSigningErrorCode}. */
-  readonly code: GpgSigningErrorCode
-  /** What the user can do about it; one or two sentences. */
-  readonly hint: string
-
-  constructor(message: string, options: {code: GpgSigningErrorCode; hint: string; cause?: unknown}) {
-    super(message, options.cause === undefined ? undefined : {cause: options.cause})
-    this.name = 'SigningError'
-    this.code = options.code
-    this.hint = options.hint
-  }
-}
-
-/** True for a {@link SigningError}, also one thrown by another copy of this module (a second install of the plugin). */
-export function isSigningError(error: unknown): error is SigningError {
-  return error instanceof SigningError || (error instanceof Error && error.name === 'SigningError' && typeof (error as {code?: unknown}).code === 'string')
-}

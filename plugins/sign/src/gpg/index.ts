@@ -3,7 +3,7 @@
  * (core's engine fits it): the host needs only Node and a container engine.
  */
 
-export {type GpgSigningErrorCode, isSigningError, SigningError} from './errors.js'
+export {type GpgErrorCode, isSigningError, SigningError} from './errors.js'
 export {generateGpgKey, type GenerateGpgKeyOptions, type GeneratedGpgKey, type GpgKeyAlgorithm, PRIVATE_KEY_FILE, PUBLIC_KEY_FILE} from './keygen.js'
 export {
   describeProblem,

@@ -4,6 +4,7 @@ import {fileURLToPath} from 'node:url'
 import type {Signer, TwoliterContext} from '@twoliter/plugin-api'
 
 import {signImage, verifyImage} from '../cosign/attach.js'
+import {SigningError} from '../errors.js'
 import {decryptPrivateKey} from '../cosign/keys.js'
 import {registrySignatureStore, splitDigestReference} from './registry-store.js'
 
@@ -27,7 +28,7 @@ export function cosignSigner(context: TwoliterContext): Signer {
       keyFormats: ['a cosign private key file (path or file:// URL), its password in the key passphrase or COSIGN_PASSWORD', 'a PEM public key, as text or a file path'],
     }),
     async signRpms() {
-      throw Object.assign(new Error('The cosign signer signs images, not RPMs.'), {code: 'sign.unsupported', hint: 'Sign RPMs with the gpg signer.'})
+      throw new SigningError('The cosign signer signs images, not RPMs.', {code: 'sign.unsupported', hint: 'Sign RPMs with the gpg signer.'})
     },
     async signImage(request) {
       const {repository, digest} = splitDigestReference(request.reference)

@@ -1,6 +1,7 @@
 import type {RegistryAccess} from '@twoliter/plugin-api'
 
 import type {SignatureStore} from '../cosign/attach.js'
+import {SigningError} from '../errors.js'
 
 /** The cosign module's four registry calls, made with the registry client twoliter lends to plugins. */
 export function registrySignatureStore(registry: RegistryAccess): SignatureStore {
@@ -28,10 +29,7 @@ export function splitDigestReference(reference: string): {repository: string; di
   const at = reference.lastIndexOf('@')
   const digest = at === -1 ? '' : reference.slice(at + 1)
   if (at <= 0 || !/^sha256:[\da-f]{64}$/.test(digest)) {
-    throw Object.assign(new Error(`${reference} does not name an image by digest (registry/repository@sha256:<hex>).`), {
-      code: 'sign.reference',
-      hint: 'Sign and verify images by digest: resolve the tag to its digest first.',
-    })
+    throw new SigningError(`${reference} does not name an image by digest (registry/repository@sha256:<hex>).`, {code: 'sign.reference', hint: 'Sign and verify images by digest: resolve the tag to its digest first.'})
   }
 
   return {repository: reference.slice(0, at), digest}

@@ -6,7 +6,8 @@ import {Flags} from '@oclif/core'
 import {generateKeyPair, keyId, readPublicKey} from '../../cosign/keys.js'
 import {generateGpgKey} from '../../gpg/keygen.js'
 import {twoliterContext} from '../../twoliter-context.js'
-import {SignCommand, UserError} from '../../command.js'
+import {SignCommand} from '../../command.js'
+import {SigningError} from '../../errors.js'
 
 export interface KeygenResult {
   type: 'cosign' | 'gpg'
@@ -67,11 +68,11 @@ Result (--json): {type, privateKey, publicKey, keyId}: keyId is the gpg fingerpr
       return {type: 'cosign' as const, privateKey, publicKey, keyId: id}
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-        throw new UserError(`${(error as NodeJS.ErrnoException).path} exists already; a key is never overwritten.`, 'Choose another --name or --output-dir, or remove the old key first.', 'sign.key-exists')
+        throw new SigningError(`${(error as NodeJS.ErrnoException).path} exists already; a key is never overwritten.`, {hint: 'Choose another --name or --output-dir, or remove the old key first.', code: 'sign.key-exists'})
       }
 
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new UserError(`The directory ${flags['output-dir']} does not exist.`, 'Create it first, or choose another --output-dir.', 'sign.no-directory')
+        throw new SigningError(`The directory ${flags['output-dir']} does not exist.`, {hint: 'Create it first, or choose another --output-dir.', code: 'sign.no-directory'})
       }
 
       throw error
@@ -80,20 +81,20 @@ Result (--json): {type, privateKey, publicKey, keyId}: keyId is the gpg fingerpr
 
   private async gpgKey(options: {name: string; outputDir: string; password: string; 'user-name'?: string; email?: string; 'sdk-image': string}): Promise<KeygenResult> {
     if (options['user-name'] === undefined || options.email === undefined) {
-      throw new UserError('A gpg key needs a user id.', 'Give --user-name and --email, e.g. --user-name "Example Kits" --email kits@example.com.', 'sign.gpg-user-id')
+      throw new SigningError('A gpg key needs a user id.', {hint: 'Give --user-name and --email, e.g. --user-name "Example Kits" --email kits@example.com.', code: 'sign.gpg-user-id'})
     }
 
     const privateKey = path.join(options.outputDir, `${options.name}.private.asc`)
     const publicKey = path.join(options.outputDir, `${options.name}.public.asc`)
     for (const file of [privateKey, publicKey]) {
       if (await access(file).then(() => true, () => false)) {
-        throw new UserError(`${file} exists already; a key is never overwritten.`, 'Choose another --name or --output-dir, or remove the old key first.', 'sign.key-exists')
+        throw new SigningError(`${file} exists already; a key is never overwritten.`, {hint: 'Choose another --name or --output-dir, or remove the old key first.', code: 'sign.key-exists'})
       }
     }
 
     const context = await twoliterContext(this.config)
     const scratch = await mkdtemp(path.join(options.outputDir, '.keygen-')).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') throw new UserError(`The directory ${options.outputDir} does not exist.`, 'Create it first, or choose another --output-dir.', 'sign.no-directory')
+      if (error.code === 'ENOENT') throw new SigningError(`The directory ${options.outputDir} does not exist.`, {hint: 'Create it first, or choose another --output-dir.', code: 'sign.no-directory'})
       throw error
     })
     try {
@@ -111,7 +112,7 @@ Result (--json): {type, privateKey, publicKey, keyId}: keyId is the gpg fingerpr
     if (file !== undefined) return (await readFile(file, 'utf8')).split('\n')[0] ?? ''
     const value = process.env[variable]
     if (value === undefined) {
-      throw new UserError(`No password for the private key: ${variable} is not set.`, 'Set it (an empty value means no password, as with cosign), or give --password-file.', 'sign.no-password')
+      throw new SigningError(`No password for the private key: ${variable} is not set.`, {hint: 'Set it (an empty value means no password, as with cosign), or give --password-file.', code: 'sign.no-password'})
     }
 
     return value
