@@ -11,6 +11,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {readKitArchive} from '../../src/lib/kits/kit-image.js'
+import {RegistryClient} from '../../src/lib/oci/index.js'
 import {readLock} from '../../src/lib/project/lock.js'
 import {type Run, expectNoStackTrace, twoliter} from '../helpers/cli.js'
 import {type TestRegistry, startTestRegistry} from '../helpers/registry.js'
@@ -142,10 +143,32 @@ describe('kits across two projects (real engine and registry)', function () {
     expect(path.basename(result.kits[0].archive)).to.equal('a-v1.0.0-00000000-x86_64.tar')
     expect(await readLock(projectA)).to.equal(undefined)
 
-    const published = succeeded(inA('publish', 'kit', 'a', 'e2e', '--json')) as {reference: string; lockDigest: string; images: Array<{arch: string; reference: string}>}
+    // Infra.toml names a cosign key that is not there yet: refused before anything is pushed.
+    await writeFile(path.join(projectA, 'Infra.toml'), `[vendor.e2e]\nregistry = "${registry.host}/e2e"\ncosign-key = "keys/kits.key"\n`)
+    const noKey = inA('publish', 'kit', 'a', 'e2e')
+    expect(noKey.status).to.equal(1)
+    expectNoStackTrace(noKey)
+    expect(noKey.stderr).to.include(`Infra.toml:3`).and.to.include(`cosign-key names ${path.join(projectA, 'keys/kits.key')}, which cannot be read.`)
+    expect(await new RegistryClient().listTags(`${registry.host}/e2e/a`).catch(() => [])).to.deep.equal([])
+
+    await mkdir(path.join(projectA, 'keys'))
+    succeeded(twoliter(['sign', 'keygen', '--type', 'cosign', '--output-dir', 'keys', '--name', 'kits', '--json'], projectA, {...env, COSIGN_PASSWORD: 'kit password'}))
+    const published = succeeded(twoliter(['publish', 'kit', 'a', 'e2e', '--json'], projectA, {...env, COSIGN_PASSWORD: 'kit password'})) as {
+      reference: string
+      digest: string
+      lockDigest: string
+      images: Array<{arch: string; reference: string; digest: string}>
+      signatures: string[]
+    }
     expect(published.reference).to.equal(`${registry.host}/e2e/a:v1.0.0`)
     expect(published.images.map((image) => image.reference)).to.deep.equal([`${registry.host}/e2e/a:v1.0.0-00000000-x86_64`])
     expect(published.lockDigest).to.equal(pythonLockDigest(registry.host, 'e2e/a', 'v1.0.0'))
+    const sigTag = (digest: string) => `${registry.host}/e2e/a:${digest.replace(':', '-')}.sig`
+    expect(published.signatures).to.deep.equal([published.digest, ...published.images.map((image) => image.digest)].map(sigTag))
+    // What consumers check: the index by its tag, and an image by its digest.
+    for (const reference of [published.reference, `${registry.host}/e2e/a@${published.images[0]!.digest}`]) {
+      expect(succeeded(twoliter(['verify', reference, '--key', path.join(projectA, 'keys/kits.pub'), '--json'], projectA, env))).to.deep.include({verified: true, signatures: 1})
+    }
   })
 
   it('B, without a lock, resolves one first when fetching: kit a and the SDK a was built with, by digests derived independently', async () => {

@@ -3,6 +3,8 @@ import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base-command.js'
 import {projectFlags} from '../../cli/flags.js'
 import {commandRegistryClient} from '../../cli/registry-client.js'
+import {hookContext, registryCredentialProvider} from '../../lib/extensions/index.js'
+import {findSigner, signingFailure} from '../../lib/signing/signers.js'
 import {listenForInterrupt} from '../../lib/cli/interrupt.js'
 import {projectBuildId} from '../../lib/build/build-id.js'
 import {BuildLayout} from '../../lib/build/layout.js'
@@ -21,7 +23,9 @@ export default class PublishKit extends BaseCommand {
 
 The registry is Infra.toml's [vendor.VENDOR] registry when Infra.toml names the vendor, else Twoliter.toml's [vendor.VENDOR] registry, so a project needs no Infra.toml just to publish; a warning says so when both name the vendor with different registries. Credentials come from plugins (twoliter:registry-auth), else docker's config.json and credential helpers. Plugins hear twoliter:pre-publish and twoliter:post-publish; the project's [hooks] pre-publish-kit and post-publish-kit steps run around the push.
 
-Result (--json): {reference, digest, lockDigest, images: [{arch, reference, digest, blobs: {existed, mounted, uploaded}}]}.`
+When Infra.toml's [vendor.VENDOR] has cosign-key = "FILE" (a cosign private key, e.g. from \`twoliter sign keygen --type cosign\`, its password in COSIGN_PASSWORD), the index and each image are signed after the push with the cosign signer of @twoliter/sign: cosign-compatible signatures under the tag sha256-<hex>.sig, which \`twoliter verify\` and cosign check. A key file that cannot be read stops the publication before anything is pushed.
+
+Result (--json): {reference, digest, lockDigest, images: [{arch, reference, digest, blobs: {existed, mounted, uploaded}}], signatures}.`
 
   static override examples = [
     {description: 'Publish my-kit to the registry of vendor my-vendor', command: '<%= config.bin %> publish kit my-kit my-vendor'},
@@ -54,6 +58,7 @@ Result (--json): {reference, digest, lockDigest, images: [{arch, reference, dige
         kitDir: new BuildLayout(project.root, hostArch()).kitDir(args.kit),
         buildId: (await projectBuildId(project.root)).id,
         client: commandRegistryClient(this.config, {logger: this.logger, projectRoot: project.root}),
+        signImage: (reference, keyFile) => this.signImage(project.root, reference, keyFile),
         logger: this.logger,
         lifecycle: publishLifecycle(this.config, project, {logger: this.logger, signal: interrupt.signal}),
       })
@@ -61,6 +66,18 @@ Result (--json): {reference, digest, lockDigest, images: [{arch, reference, dige
       return published
     } finally {
       interrupt.dispose()
+    }
+  }
+
+  /** With the cosign signer of the plugins (the bundled @twoliter/sign), the password from COSIGN_PASSWORD. */
+  private async signImage(projectRoot: string, reference: string, keyFile: string): Promise<string> {
+    const credentialProvider = registryCredentialProvider(this.config, {logger: this.logger, projectRoot})
+    const context = hookContext({logger: this.logger, projectRoot, credentialProvider})
+    const signer = await findSigner(this.config, 'cosign', {context, logger: this.logger})
+    try {
+      return (await signer.signImage({reference, key: {ref: keyFile, passphrase: process.env.COSIGN_PASSWORD}})).signature
+    } catch (error) {
+      throw signingFailure(error, `Signing ${reference} failed (the kit is pushed; run the publish again once fixed, it only signs)`, 'publish.sign')
     }
   }
 }

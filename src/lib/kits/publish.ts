@@ -4,11 +4,12 @@
  * [vendor.X] when it names the vendor, else from Twoliter.toml's.
  */
 
-import {readdir} from 'node:fs/promises'
+import {constants} from 'node:fs'
+import {access, readdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import {ARCHES} from '../manifest/index.js'
-import {TwoliterError, formatLocation} from '../errors.js'
+import {type SourceLocation, TwoliterError, formatLocation} from '../errors.js'
 import {type BlobCounts, type IndexEntry, type RegistryClient, linuxPlatform, pushImageLayout, pushIndex} from '../oci/index.js'
 import type {InfraVendors} from '../project/infra-toml.js'
 import {lockDigest} from '../project/lock.js'
@@ -37,6 +38,18 @@ export interface PublishedKit {
   /** What a consumer's Twoliter.lock will record for it. */
   lockDigest: string
   images: PublishedKitImage[]
+  /** Where the signatures went (`<repository>:sha256-<hex>.sig`): the index's, then each image's; empty when Infra.toml names no cosign-key for the vendor. */
+  signatures: string[]
+}
+
+async function checkReadable(file: string, location: SourceLocation): Promise<void> {
+  await access(file, constants.R_OK).catch(() => {
+    throw new TwoliterError(`cosign-key names ${file}, which cannot be read.`, {
+      hint: 'Give the path of the cosign private key (`twoliter sign keygen --type cosign` makes one), relative to Infra.toml, or remove cosign-key to publish unsigned.',
+      code: 'publish.cosign-key',
+      location,
+    })
+  })
 }
 
 /** The registry a vendor's kits are published to, and where that was said. */
@@ -98,7 +111,7 @@ export async function findKitArchives(kitDir: string, kitName: string, version: 
 }
 
 /** Pushes each archive under its per-arch tag, then the index over them under `v<version>`. */
-export async function publishKitArchives(client: RegistryClient, repository: string, version: string, archives: readonly KitArchive[], logger: Logger): Promise<PublishedKit> {
+export async function publishKitArchives(client: RegistryClient, repository: string, version: string, archives: readonly KitArchive[], logger: Logger): Promise<Omit<PublishedKit, 'signatures'>> {
   const images: PublishedKitImage[] = []
   const entries: IndexEntry[] = []
   for (const archive of archives) {
@@ -142,6 +155,8 @@ export interface PublishKitRequest {
   client: RegistryClient
   logger: Logger
   lifecycle?: PublishLifecycle
+  /** Signs `repository@digest` with the cosign private key file; resolves where the signature went. Needed when Infra.toml names a cosign-key. */
+  signImage?: (reference: string, keyFile: string) => Promise<string>
 }
 
 export async function publishKit(request: PublishKitRequest): Promise<PublishedKit> {
@@ -156,8 +171,19 @@ export async function publishKit(request: PublishKitRequest): Promise<PublishedK
     outputDir: request.kitDir,
     outputs: archives.map((archive) => archive.file),
   }
+  const cosignKey = request.infra?.cosignKeys[request.vendor]
+  if (cosignKey !== undefined) await checkReadable(cosignKey.file, cosignKey.location)
   await request.lifecycle?.beforePublish(step)
-  const published = await publishKitArchives(request.client, `${registry}/${request.repo ?? kitName}`, project.releaseVersion, archives, logger)
-  await request.lifecycle?.afterPublish(step, [`${published.reference}@${published.digest}`, ...published.images.map((image) => `${image.reference}@${image.digest}`)])
+  const repository = `${registry}/${request.repo ?? kitName}`
+  const pushed = await publishKitArchives(request.client, repository, project.releaseVersion, archives, logger)
+  const signatures: string[] = []
+  if (cosignKey !== undefined && request.signImage !== undefined) {
+    // The index is what consumers lock; each image is signed too, for those who pull one by its digest.
+    for (const digest of [pushed.digest, ...pushed.images.map((image) => image.digest)]) signatures.push(await request.signImage(`${repository}@${digest}`, cosignKey.file))
+    logger.info(`signed ${repository}@${pushed.digest} and its ${pushed.images.length} image${pushed.images.length === 1 ? '' : 's'} with ${cosignKey.file}`)
+  }
+
+  const published = {...pushed, signatures}
+  await request.lifecycle?.afterPublish(step, [`${published.reference}@${published.digest}`, ...published.images.map((image) => `${image.reference}@${image.digest}`), ...signatures])
   return published
 }

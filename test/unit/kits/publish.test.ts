@@ -32,6 +32,13 @@ describe('publish kit: registry and archives', () => {
     expect(warning).to.include(`${path.join(root, 'Infra.toml')}:5`)
   })
 
+  it('reads cosign-key relative to Infra.toml, with its line, only for the vendors that name one', async () => {
+    const infra = '[vendor.mine]\nregistry = "127.0.0.1:5000/kits"\ncosign-key = "keys/kits.key"\n\n[vendor.other]\nregistry = "127.0.0.1:5000/other"\n'
+    const root = await directories.create({'Twoliter.toml': TOML, 'infra/Infra.toml': infra})
+    const vendors = await readInfraVendors(root, path.join(root, 'infra/Infra.toml'))
+    expect(vendors?.cosignKeys).to.deep.equal({mine: {file: path.join(root, 'infra/keys/kits.key'), location: {file: path.join(root, 'infra/Infra.toml'), line: 3, column: 1}}})
+  })
+
   it('fails for a vendor neither file names, listing the known ones', async () => {
     const root = await directories.create({'Twoliter.toml': TOML})
     const error = expectThrownTwoliterError(() => publishRegistry({file: path.join(root, 'Twoliter.toml'), vendors: {mine: {registry: 'r'}}}, undefined, 'other', recordingLogger().logger), 'publish.unknown-vendor')
