@@ -2,7 +2,7 @@ import {mkdir, readFile, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {writeFileAtomic} from '../fs/atomic.js'
-import {combineDigests} from './digest.js'
+import {combineDigests, sha256File} from './digest.js'
 
 /**
  * What one output was built from. A node is skipped when its inputs digest the same as its record's and
@@ -27,6 +27,17 @@ export interface OutputFile {
 }
 
 const RECORD_VERSION = 1
+
+/** The files (paths relative to `dir`) as a build record lists its outputs. */
+export async function describeOutputFiles(dir: string, names: readonly string[]): Promise<OutputFile[]> {
+  return Promise.all(
+    names.map(async (name) => {
+      const file = path.join(dir, name)
+      const info = await stat(file)
+      return {name, size: info.size, mtimeMs: info.mtimeMs, sha256: await sha256File(file)}
+    }),
+  )
+}
 
 export async function readBuildRecord(file: string): Promise<BuildRecord | undefined> {
   try {

@@ -1,4 +1,4 @@
-import {mkdir, mkdtemp, readFile, readdir, rename, rm, stat} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, readdir, rename, rm} from 'node:fs/promises'
 import path from 'node:path'
 
 import {TwoliterError, UsageError, errorMessage} from '../errors.js'
@@ -8,8 +8,8 @@ import {type KitImageMetadata, encodeKitMetadata} from '../kits/metadata.js'
 import type {KitMember} from '../manifest/index.js'
 import {type BuildId, projectBuildId} from './build-id.js'
 import {BuildLog} from './build-log.js'
-import {type BuildRecord, type OutputFile, outputDigestOf, readBuildRecord, reasonsToRebuild, writeBuildRecord} from './build-record.js'
-import {combineDigests, listFiles, sha256, sha256File} from './digest.js'
+import {type BuildRecord, type OutputFile, describeOutputFiles, outputDigestOf, readBuildRecord, reasonsToRebuild, writeBuildRecord} from './build-record.js'
+import {combineDigests, listFiles, sha256} from './digest.js'
 import {KITREPO_SCRIPT, gatherKitRpms, makeKitRepo} from './kit-repo.js'
 import {kitArchiveName} from './layout.js'
 import type {BuildStep, StepIO} from './lifecycle.js'
@@ -380,13 +380,7 @@ async function installKitOutputs(kitDir: string, staged: {repoDir: string; archi
 async function describeKitOutputs(context: BuildContext, kit: string, archiveName: string): Promise<OutputFile[]> {
   const kitDir = context.layout.kitDir(kit)
   const repoFiles = (await listFiles(context.layout.kitRepoDir(kit))).map((file) => `${context.layout.arch}/${file}`)
-  return Promise.all(
-    [archiveName, ...repoFiles].map(async (name) => {
-      const file = path.join(kitDir, name)
-      const info = await stat(file)
-      return {name, size: info.size, mtimeMs: info.mtimeMs, sha256: await sha256File(file)}
-    }),
-  )
+  return describeOutputFiles(kitDir, [archiveName, ...repoFiles])
 }
 
 function builtKit(context: BuildContext, kit: string, record: KitBuildRecord, action: BuiltKit['action']): BuiltKit {

@@ -6,8 +6,7 @@ import type {Engine} from '../engine/index.js'
 import {TwoliterError} from '../errors.js'
 import type {PackageMember} from '../manifest/index.js'
 import type {BuildLog} from './build-log.js'
-import {type OutputFile} from './build-record.js'
-import {sha256File} from './digest.js'
+import {type OutputFile, describeOutputFiles} from './build-record.js'
 import {checkMountableHostPath} from './host-paths.js'
 import type {BuildLayout} from './layout.js'
 
@@ -102,7 +101,7 @@ export async function buildPackage(engine: Engine, request: PackageBuildRequest)
     const rpms = (await readdir(output)).filter((file) => file.endsWith('.rpm')).sort()
     if (rpms.length === 0) throw new PackageBuildError(name, log.file, log.lastLines(), 'it produced no RPM')
     await replaceDirectory(output, layout.rpmsDir(name), staging)
-    return await describeOutputs(layout.rpmsDir(name), rpms)
+    return await describeOutputFiles(layout.rpmsDir(name), rpms)
   } finally {
     await rm(staging, {recursive: true, force: true})
   }
@@ -122,14 +121,4 @@ async function replaceDirectory(source: string, target: string, staging: string)
     if (hadPrevious) await rename(previous, target)
     throw error
   }
-}
-
-async function describeOutputs(dir: string, files: string[]): Promise<OutputFile[]> {
-  return Promise.all(
-    files.map(async (name) => {
-      const file = path.join(dir, name)
-      const info = await stat(file)
-      return {name, size: info.size, mtimeMs: info.mtimeMs, sha256: await sha256File(file)}
-    }),
-  )
 }

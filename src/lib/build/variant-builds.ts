@@ -5,7 +5,7 @@
  * build/images/<arch>-<variant>/<version>-<build id>/ with `latest` pointing at it.
  */
 
-import {mkdir, mkdtemp, readFile, rename, rm, stat, symlink, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {TwoliterError, errorMessage} from '../errors.js'
@@ -21,7 +21,7 @@ import {referencePartitionPlan} from '../variant/partition-plan.js'
 import type {InstalledPackage, PartitionPlan, VariantImageOptions} from '../variant/types.js'
 import {type BuildId, projectBuildId} from './build-id.js'
 import {BuildLog} from './build-log.js'
-import {type BuildRecord, type OutputFile, outputDigestOf, readBuildRecord, reasonsToRebuild, writeBuildRecord} from './build-record.js'
+import {type BuildRecord, describeOutputFiles, outputDigestOf, readBuildRecord, reasonsToRebuild, writeBuildRecord} from './build-record.js'
 import {combineDigests, listFiles, sha256, sha256File} from './digest.js'
 import {buildKits} from './kit-builds.js'
 import {gatherKitRpms} from './kit-repo.js'
@@ -273,7 +273,8 @@ async function buildVariantNode(context: BuildContext, member: VariantMember, re
       toolVersion: request.options.toolVersion ?? 'unknown',
       imageFiles,
     })
-    const extra = await describeFiles(outputDir, [PACKAGE_AUDIT_FILE, INVENTORY_FILE, ATTRIBUTION_FILE, SPDX_FILE])
+    const documents = await describeOutputFiles(outputDir, [PACKAGE_AUDIT_FILE, INVENTORY_FILE, ATTRIBUTION_FILE, SPDX_FILE])
+    const extra = documents.map(({name, sha256: digest, size}): ImageOutput => ({name, kind: 'other', sha256: digest, size}))
     const files = [...imageFiles, ...extra]
     const manifest = await writeImageManifest(outputDir, {options: imageOptions, files, rootHash: image.rootHash, verity: image.verity, plan: request.plan})
     if (signal.aborted) throw signal.reason
@@ -286,7 +287,7 @@ async function buildVariantNode(context: BuildContext, member: VariantMember, re
     }
     await afterBuild(context, step, io, versionDir, files)
 
-    const outputs = await describeOutputs(versionDir)
+    const outputs = await describeOutputFiles(versionDir, await listFiles(versionDir))
     const record: BuildRecord = {version: 1, inputDigest: combineDigests(inputs), inputs, outputs, outputDigest: outputDigestOf(outputs), builtAt: new Date().toISOString()}
     await writeBuildRecord(stateFile, record)
     const report: NodeReport = {kind: 'variant', name: member.name, action: 'built', reasons, durationMs: Date.now() - started, outputs: files.map((file) => file.name)}
@@ -345,27 +346,6 @@ async function variantInputs(
 const SDK_TOOLS = new URL('../../../assets/sdk-tools/', import.meta.url)
 const INSTALL_SCRIPT = new URL('variant-install.sh', SDK_TOOLS).pathname
 const IMAGE_SCRIPT = new URL('rpm2img.sh', SDK_TOOLS).pathname
-
-async function describeFiles(dir: string, names: string[]): Promise<ImageOutput[]> {
-  return Promise.all(
-    names.map(async (name) => {
-      const file = path.join(dir, name)
-      const content = await readFile(file)
-      return {name, kind: 'other' as const, sha256: sha256(content), size: content.length}
-    }),
-  )
-}
-
-async function describeOutputs(dir: string): Promise<OutputFile[]> {
-  const files = await listFiles(dir)
-  return Promise.all(
-    files.map(async (name) => {
-      const file = path.join(dir, name)
-      const info = await stat(file)
-      return {name, size: info.size, mtimeMs: info.mtimeMs, sha256: await sha256File(file)}
-    }),
-  )
-}
 
 /** Renames the staged outputs into place (the previous ones moved aside first) and points `latest` at them. */
 async function installImageDirectory(staged: string, versionDir: string, staging: string): Promise<void> {
