@@ -8,7 +8,7 @@ import {readdir, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {TwoliterError} from '../errors.js'
-import {type TomlDocument, locate} from '../toml/document.js'
+import {locateArrayItem} from '../toml/document.js'
 import type {TableReader} from '../toml/table-reader.js'
 
 export const CARGO_MANIFEST = 'Cargo.toml'
@@ -82,21 +82,4 @@ async function subdirectoriesWithManifest(parent: string): Promise<string[]> {
 
 async function isFile(file: string): Promise<boolean> {
   return stat(file).then((info) => info.isFile(), () => false)
-}
-
-/** The line of one string in a (possibly multi-line) array, falling back to the array's key. */
-function locateArrayItem(document: TomlDocument, keyPath: string[], item: string) {
-  const key = locate(document, keyPath)
-  if (key.line === undefined) return key
-  const lines = document.source.split('\n')
-  for (let index = key.line - 1; index < lines.length; index++) {
-    for (const quoted of [JSON.stringify(item), `'${item}'`]) {
-      const column = lines[index].indexOf(quoted)
-      if (column !== -1) return {file: document.file, line: index + 1, column: column + 1}
-    }
-
-    if (index > key.line - 1 && lines[index].includes(']')) break
-  }
-
-  return key
 }

@@ -4,6 +4,7 @@ import type {TomlDocument} from '../toml/document.js'
 import type {Logger} from '../ui/logger.js'
 import {findProject} from './discovery.js'
 import type {Overrides} from './override.js'
+import type {TrustSettings} from './signing-keys.js'
 import {loadProject} from './twoliter-toml.js'
 
 /** An SDK or kit image as Twoliter.toml (or a kit's metadata) names it. */
@@ -32,6 +33,8 @@ export interface Project {
   /** Keyed by vendor name, in file order. */
   vendors: Record<string, Vendor>
   kits: ImageRef[]
+  /** `[vendor.NAME] signing-keys` and `require-signatures`: which signatures external kits must carry. */
+  trust: TrustSettings
   override: Overrides
   /** The parsed file, for `locate()` in later validation errors. */
   document: TomlDocument

@@ -4,8 +4,8 @@
  * line's positional LOOKASIDE_CACHE argument and `--upstream-source-fallback` flag.
  */
 
-import {type SourceLocation, TwoliterError, UsageError} from '../errors.js'
-import {type TomlDocument, locate} from '../toml/document.js'
+import {TwoliterError, UsageError} from '../errors.js'
+import {locateArrayItem} from '../toml/document.js'
 import {TableReader} from '../toml/table-reader.js'
 import {PROJECT_WORDING} from './fields.js'
 import type {Project} from './project.js'
@@ -40,7 +40,7 @@ export function readSourcesConfig(project: Pick<Project, 'document'>): SourcesCo
           const problem = cacheUrlProblem(url)
           if (problem === undefined) return normalizeCacheUrl(url)
           throw new TwoliterError(`the lookaside cache ${JSON.stringify(url)} ${problem}.`, {
-            location: locateArrayItem(project.document, 'lookaside-caches', url),
+            location: locateArrayItem(project.document, ['lookaside-caches'], url),
             hint: `Write the base URL of the cache, e.g. \`${EXAMPLE}\`.`,
             code: 'project.invalid-lookaside-cache',
           })
@@ -86,21 +86,4 @@ export function cacheUrlProblem(url: string): string | undefined {
 
 function normalizeCacheUrl(url: string): string {
   return url.replace(/\/+$/, '')
-}
-
-/**
- * The line of an item of a top-level array: `locate` finds the key, and a list of caches is often written
- * one item per line, so look for the item's text from there on.
- */
-function locateArrayItem(document: TomlDocument, key: string, item: string): SourceLocation {
-  const keyLocation = locate(document, [key])
-  if (keyLocation.line === undefined) return keyLocation
-  const lines = document.source.split('\n')
-  const written = [JSON.stringify(item), `'${item}'`]
-  for (let index = keyLocation.line - 1; index < lines.length; index++) {
-    const column = Math.max(...written.map((text) => lines[index].indexOf(text)))
-    if (column !== -1) return {file: document.file, line: index + 1, column: column + 1}
-  }
-
-  return keyLocation
 }

@@ -8,6 +8,7 @@ import {PROJECT_WORDING, checkIdentifier, requiredIdentifier, requiredInteger, r
 import {loadOverrides} from './override.js'
 import type {ImageRef, Project, Vendor} from './project.js'
 import {checkReleaseToml} from './release-toml.js'
+import {readTrustSettings} from './signing-keys.js'
 
 export const SUPPORTED_SCHEMA_VERSION = 1
 
@@ -40,6 +41,7 @@ export async function loadProject(location: ProjectLocation, logger: Logger): Pr
   )
   const fields = parseProjectFields(document, logger)
   checkVendorAvailability(document, fields)
+  const trust = await readTrustSettings(document, location.root, Object.keys(fields.vendors))
   await checkReleaseToml(location.root, fields.releaseVersion, logger)
   const override = await loadOverrides(location.root, Object.keys(fields.vendors), logger)
 
@@ -48,6 +50,7 @@ export async function loadProject(location: ProjectLocation, logger: Logger): Pr
     root: location.root,
     schemaVersion: SUPPORTED_SCHEMA_VERSION,
     ...fields,
+    trust,
     override,
     document,
     raw: document.data,

@@ -158,3 +158,20 @@ export function findLikelyTypos(
 export function isTable(value: unknown): value is TomlTable {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
 }
+
+/** The line of one string in a (possibly multi-line) array at `keyPath`, falling back to the array's key. */
+export function locateArrayItem(document: TomlDocument, keyPath: KeyPath, item: string): SourceLocation {
+  const key = locate(document, keyPath)
+  if (key.line === undefined) return key
+  const lines = document.source.split('\n')
+  for (let index = key.line - 1; index < lines.length; index++) {
+    for (const quoted of [JSON.stringify(item), `'${item}'`]) {
+      const column = lines[index].indexOf(quoted)
+      if (column !== -1) return {file: document.file, line: index + 1, column: column + 1}
+    }
+
+    if (index > key.line - 1 && lines[index].includes(']')) break
+  }
+
+  return key
+}
