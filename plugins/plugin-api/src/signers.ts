@@ -1,7 +1,7 @@
 /**
  * The `twoliter:signers` capability: signing RPM packages (GPG signatures in the RPM header, as `rpmsign
  * --addsign` writes them) and container images such as kits (cosign-style signatures stored beside the
- * image in its registry), and verifying image signatures.
+ * image in its registry), and verifying both kinds of signature.
  *
  * @packageDocumentation
  */
@@ -36,6 +36,12 @@ export interface Signer {
    * when there is no valid signature; rejects only when it could not check, e.g. the registry is down.
    */
   verifyImage(request: VerifyImageRequest): Promise<VerifyImageResult>
+  /**
+   * Checks RPM files' GPG signatures against public keys. Optional: signers without it cannot check RPMs.
+   * Resolves with an `ok: false` entry for each RPM that does not verify; rejects only when it could not
+   * check, e.g. a public key is unreadable or the engine failed.
+   */
+  verifyRpms?(request: VerifyRpmsRequest): Promise<VerifyRpmsResult>
 }
 
 export interface SignerDescription {
@@ -56,6 +62,8 @@ export interface SigningKey {
   ref: string
   /** The key's passphrase, when it has one (from the environment or a prompt). */
   passphrase?: string
+  /** A file whose first line is the passphrase; `passphrase` wins when both are set. */
+  passphraseFile?: string
 }
 
 export interface SignRpmsRequest {
@@ -72,6 +80,36 @@ export interface SignRpmsResult {
   signed: string[]
   /** The signing key's fingerprint (hex), as `rpm -qi` shows it. */
   keyId: string
+  /** The signing key's public key, armored: what consumers import to check the RPMs (`RPM-GPG-KEY-…`). */
+  publicKey?: string
+}
+
+export interface VerifyRpmsRequest {
+  /** Absolute paths of the RPM files to check; they are only read. */
+  rpms: string[]
+  /** Armored OpenPGP public keys (texts); an RPM signed by any of them verifies. */
+  publicKeys: string[]
+  /** The SDK image of the build (it has rpmkeys), for signers that check in a container. */
+  sdkImage: string
+  signal?: AbortSignal
+}
+
+export interface VerifyRpmsResult {
+  /** One entry for each of `rpms`, in their order. */
+  results: RpmVerification[]
+}
+
+export interface RpmVerification {
+  /** The RPM, as the request gave it. */
+  rpm: string
+  ok: boolean
+  /**
+   * Why it does not verify: `modified` (changed after signing), `unknown-key` (signed by a key not given),
+   * `unsigned`, `bad-signature` (the signature does not match), or `other`.
+   */
+  problem?: 'modified' | 'unknown-key' | 'unsigned' | 'bad-signature' | 'other'
+  /** For the user: what the check found, e.g. `digests signatures OK`, or why it does not verify. */
+  reason: string
 }
 
 export interface SignImageRequest {

@@ -21,6 +21,8 @@ const PUBLIC_KEY_BLOCK = '-----BEGIN PGP PUBLIC KEY BLOCK-----'
 export interface GpgSigningKey {
   /** An armored (or binary) OpenPGP secret key, as `gpg --armor --export-secret-keys` writes it. */
   file: string
+  /** The passphrase itself (its first line counts); it wins over `passphraseFile` and `passphraseEnv`. */
+  passphrase?: string
   /** The environment variable that holds the passphrase. */
   passphraseEnv?: string
   /** A file whose first line is the passphrase; it wins over `passphraseEnv`. */
@@ -255,7 +257,9 @@ function classify(reason: string): RpmVerifyProblem {
 function signFailure(run: ScriptRun, context: {keyFile: string; key: GpgSigningKey; passphraseGiven: boolean; fingerprint: string | undefined}): SigningError {
   const error = run.errors[0]
   const {keyFile, key, fingerprint} = context
-  const source = key.passphraseFile === undefined ? (key.passphraseEnv === undefined ? undefined : `the environment variable ${key.passphraseEnv}`) : `the file ${key.passphraseFile}`
+  // A passphrase given as text has no source worth naming.
+  const source =
+    key.passphrase !== undefined ? undefined : key.passphraseFile === undefined ? (key.passphraseEnv === undefined ? undefined : `the environment variable ${key.passphraseEnv}`) : `the file ${key.passphraseFile}`
   switch (error?.kind) {
     case 'key-missing':
       return new SigningError(`The key file ${keyFile} could not be read in the SDK container.`, {code: 'gpg.key-missing', hint: 'Check that the engine can mount the work directory.'})
@@ -282,7 +286,7 @@ function signFailure(run: ScriptRun, context: {keyFile: string; key: GpgSigningK
     case 'bad-passphrase':
       return new SigningError(`The passphrase${source ? ` from ${source}` : ''} does not unlock the key ${error.detail || fingerprint} in ${keyFile}.`, {
         code: 'gpg.wrong-passphrase',
-        hint: source ? `Check the passphrase in ${source}; only its first line counts.` : 'Give the key\'s passphrase.',
+        hint: source ? `Check the passphrase in ${source}; only its first line counts.` : 'Check the key\'s passphrase; only its first line counts.',
       })
     case 'passphrase-required':
       return new SigningError(`The key ${error.detail || fingerprint} in ${keyFile} is protected by a passphrase, and none was given.`, {
@@ -354,6 +358,7 @@ async function readKeyFile(file: string): Promise<Buffer> {
 
 /** The passphrase, its first line only (as gpg reads a passphrase file), or undefined when none is given. */
 async function readPassphrase(key: GpgSigningKey, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  if (key.passphrase !== undefined) return firstLine(key.passphrase)
   if (key.passphraseFile !== undefined) {
     try {
       return firstLine(await readFile(key.passphraseFile, 'utf8'))
