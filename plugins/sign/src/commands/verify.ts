@@ -6,6 +6,7 @@ import {SignCommand} from '../command.js'
 import {SigningError} from '../errors.js'
 import {verifyImage} from '../cosign/attach.js'
 import {keyId, readPublicKey} from '../cosign/keys.js'
+import {resolveDigestReference} from '../image-reference.js'
 import {registrySignatureStore} from '../signers/registry-store.js'
 import {twoliterContext} from '../twoliter-context.js'
 
@@ -43,7 +44,7 @@ Result (--json): {reference, digest, verified, signatures, keyId?, reason?}.`
     const {args, flags} = await this.parse(Verify)
     const keys = await Promise.all(flags.key.map(async (file) => readPublicKey(await readFile(file, 'utf8'))))
     const context = await twoliterContext(this.config)
-    const {repository, digest} = await resolve(context.registry, args.ref)
+    const {repository, digest} = await resolveDigestReference(context.registry, args.ref)
     const result = await verifyImage({store: registrySignatureStore(context.registry), repository, dockerReference: repository, manifestDigest: digest, publicKeys: keys})
     if (result.verified) {
       this.log(`${repository}@${digest} is signed by key ${result.keyId.slice(0, 16)} (${result.signatures} signature${result.signatures === 1 ? '' : 's'}).`)
@@ -53,14 +54,4 @@ Result (--json): {reference, digest, verified, signatures, keyId?, reason?}.`
     const known = keys.map((key) => keyId(key).slice(0, 16)).join(', ')
     throw new SigningError(`${repository}@${digest} does not verify: ${result.detail}`, {hint: `It has ${result.signatures} signature${result.signatures === 1 ? '' : 's'}; the keys given are ${known}. Check that the publisher signed this image with the key you trust.`, code: `sign.verify-${result.reason}`})
   }
-}
-
-async function resolve(registry: {headManifest(reference: string): Promise<{digest: string} | undefined>}, ref: string): Promise<{repository: string; digest: string}> {
-  const at = ref.lastIndexOf('@')
-  if (at > 0) return {repository: ref.slice(0, at), digest: ref.slice(at + 1)}
-  const colon = ref.lastIndexOf(':')
-  const repository = colon > ref.lastIndexOf('/') ? ref.slice(0, colon) : ref
-  const info = await registry.headManifest(colon > ref.lastIndexOf('/') ? ref : `${ref}:latest`)
-  if (info === undefined) throw new SigningError(`${ref} is not in its registry.`, {hint: 'Check the repository and the tag (twoliter publish kit pushes tags like v1.2.0).', code: 'sign.verify-no-image'})
-  return {repository, digest: info.digest}
 }

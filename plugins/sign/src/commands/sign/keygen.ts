@@ -1,4 +1,4 @@
-import {access, mkdtemp, readFile, rename, rm, writeFile} from 'node:fs/promises'
+import {access, mkdtemp, rename, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {Flags} from '@oclif/core'
@@ -8,6 +8,7 @@ import {generateGpgKey} from '../../gpg/keygen.js'
 import {twoliterContext} from '../../twoliter-context.js'
 import {SignCommand} from '../../command.js'
 import {SigningError} from '../../errors.js'
+import {readPassword} from '../../password.js'
 
 export interface KeygenResult {
   type: 'cosign' | 'gpg'
@@ -49,7 +50,7 @@ Result (--json): {type, privateKey, publicKey, keyId}: keyId is the gpg fingerpr
   public async run(): Promise<KeygenResult> {
     const {flags} = await this.parse(SignKeygen)
     const gpg = flags.type === 'gpg'
-    const password = await this.password(flags['password-env'] ?? (gpg ? 'GPG_PASSPHRASE' : 'COSIGN_PASSWORD'), flags['password-file'])
+    const password = await readPassword(flags['password-env'] ?? (gpg ? 'GPG_PASSPHRASE' : 'COSIGN_PASSWORD'), flags['password-file'])
     const name = flags.name ?? (gpg ? 'signing' : 'cosign')
     const outputDir = path.resolve(flags['output-dir'])
     if (gpg) return this.gpgKey({...flags, name, outputDir, password})
@@ -106,15 +107,5 @@ Result (--json): {type, privateKey, publicKey, keyId}: keyId is the gpg fingerpr
     } finally {
       await rm(scratch, {recursive: true, force: true})
     }
-  }
-
-  private async password(variable: string, file: string | undefined): Promise<string> {
-    if (file !== undefined) return (await readFile(file, 'utf8')).split('\n')[0] ?? ''
-    const value = process.env[variable]
-    if (value === undefined) {
-      throw new SigningError(`No password for the private key: ${variable} is not set.`, {hint: 'Set it (an empty value means no password, as with cosign), or give --password-file.', code: 'sign.no-password'})
-    }
-
-    return value
   }
 }
