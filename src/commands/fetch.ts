@@ -11,6 +11,7 @@ import {updateLock} from '../lib/kits/update.js'
 import {assertLockFits} from '../lib/project/lock-inputs.js'
 import {LOCK_FILE, readLock} from '../lib/project/lock.js'
 import {openProject} from '../lib/project/project.js'
+import {projectKitTrust} from '../lib/signing/kit-trust.js'
 
 export interface FetchResult {
   arch: string
@@ -41,10 +42,11 @@ Result (--json): {arch, kits: [{name, vendor, version, dir, digest, action: extr
     const arch = parseArch(flags.arch)
     const project = await openProject({projectPath: flags['project-path'], logger: this.logger})
     const client = commandRegistryClient(this.config, {logger: this.logger, projectRoot: project.root})
+    const trust = projectKitTrust(project, {config: this.config, logger: this.logger})
     let lock = await readLock(project.root)
     if (lock === undefined) {
       this.logger.info(`${LOCK_FILE} does not exist: running \`twoliter update\` first to resolve the kits and the SDK.`)
-      lock = (await updateLock(project, {client, logger: this.logger})).lock
+      lock = (await updateLock(project, {client, logger: this.logger, trust})).lock
     } else {
       assertLockFits(project, lock)
     }
@@ -54,7 +56,7 @@ Result (--json): {arch, kits: [{name, vendor, version, dir, digest, action: extr
     const release = await acquireBuildLock(layout.lockFile, 'twoliter fetch', this.logger)
     let kits: FetchedKit[]
     try {
-      kits = await fetchKits(project, lock, {client, layout, logger: this.logger})
+      kits = await fetchKits(project, lock, {client, layout, logger: this.logger, trust})
     } finally {
       await release()
     }

@@ -9,6 +9,7 @@ import {RegistryClient} from '../../src/lib/oci/client.js'
 import {layoutBlobPath} from '../../src/lib/oci/layout.js'
 import {type Lock, type LockedImage, readLock, writeLock} from '../../src/lib/project/lock.js'
 import {openProject, type Project} from '../../src/lib/project/project.js'
+import {projectKitTrust} from '../../src/lib/signing/kit-trust.js'
 import {kitMetadata, type PushedKit, pushSyntheticKit} from '../helpers/kit-images.js'
 import {startTestRegistry, type TestRegistry} from '../helpers/registry.js'
 import {expectTwoliterError, recordingLogger, temporaryDirectories} from '../unit/project/helpers.js'
@@ -40,6 +41,11 @@ async function tree(dir: string, prefix = ''): Promise<string[]> {
 function pythonCanonicalJson(value: unknown): string {
   const script = 'import json,sys; sys.stdout.write(json.dumps(json.load(sys.stdin), sort_keys=True, separators=(",", ":")))'
   return execFileSync('python3', ['-c', script], {input: JSON.stringify(value), encoding: 'utf8'})
+}
+
+/** The trust of a project without signing-keys: kits are accepted with a warning (signatures are tested in kits-signing). */
+function unsignedKitsAccepted(project: Project) {
+  return projectKitTrust(project, {logger: recordingLogger().logger})
 }
 
 describe('twoliter fetch: locked kits from a registry into build/external-kits', function () {
@@ -113,7 +119,7 @@ describe('twoliter fetch: locked kits from a registry into build/external-kits',
     expect(await kitsAreFetched(layout, lock, project)).to.equal(false)
     await expectTwoliterError(fetchedKitRepos(layout, lock, project), 'fetch.kit-not-fetched').then((error) => expect(error.hint).to.include('twoliter fetch --arch x86_64'))
 
-    const fetched = await fetchKits(project, lock, {client: client(), layout, logger})
+    const fetched = await fetchKits(project, lock, {client: client(), layout, logger, trust: unsignedKitsAccepted(project)})
 
     const targetA = path.join(root, 'build/external-kits/acme/kit-a/x86_64')
     const targetB = path.join(root, 'build/external-kits/acme/kit-b/x86_64')
@@ -156,14 +162,14 @@ describe('twoliter fetch: locked kits from a registry into build/external-kits',
     const before = await stat(metadataFile)
     await registry!.stop()
     registry = undefined
-    const again = await fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger})
+    const again = await fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger, trust: unsignedKitsAccepted(project)})
     expect(again.map((kit) => kit.action)).to.deep.equal(['up-to-date', 'up-to-date'])
     const after = await stat(metadataFile)
     expect([after.mtimeMs, after.ino]).to.deep.equal([before.mtimeMs, before.ino])
 
     // The OCI layout cache alone is enough to extract again.
     await writeFile(path.join(targetA, 'digest'), 'sha256:stale')
-    const fromCache = await fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger})
+    const fromCache = await fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger, trust: unsignedKitsAccepted(project)})
     expect(fromCache.map((kit) => kit.action)).to.deep.equal(['extracted', 'up-to-date'])
     expect(await readFile(path.join(targetA, 'digest'), 'utf8')).to.equal(pushedA.images.x86_64.digest)
   })
@@ -173,7 +179,7 @@ describe('twoliter fetch: locked kits from a registry into build/external-kits',
     const pushed = await pushKit(kit)
     const {project, lock, root} = await createProject([lockedKit(kit, pushed)])
     const layout = new BuildLayout(root, 'aarch64')
-    const [fetched] = await fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger})
+    const [fetched] = await fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger, trust: unsignedKitsAccepted(project)})
     expect(fetched.digest).to.equal(pushed.images.aarch64.digest)
     expect(await readFile(path.join(root, 'build/external-kits/acme/kit-multi/aarch64/Packages/kit-multi-pkg/kit-multi-pkg.aarch64.rpm'), 'utf8')).to.equal('kit-multi aarch64')
     expect(await kitsAreFetched(new BuildLayout(root, 'x86_64'), lock, project)).to.equal(false)
@@ -196,7 +202,7 @@ describe('twoliter fetch: locked kits from a registry into build/external-kits',
     await writeFile(path.join(target, 'digest'), 'sha256:previous')
     await writeFile(path.join(target, 'previous.rpm'), 'previous')
 
-    const error = await expectTwoliterError(fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger}), 'oci.digest-mismatch')
+    const error = await expectTwoliterError(fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger, trust: unsignedKitsAccepted(project)}), 'oci.digest-mismatch')
     expect(error.message).to.include('kit-tampered-1.0.0@acme').and.include(layer)
     expect(await tree(target)).to.deep.equal(['digest', 'previous.rpm'])
     expect(await readFile(path.join(target, 'digest'), 'utf8')).to.equal('sha256:previous')
@@ -206,7 +212,7 @@ describe('twoliter fetch: locked kits from a registry into build/external-kits',
 
     // Repaired in the registry, the same project fetches it.
     await writeFile(blobFile, original)
-    const [fetched] = await fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger})
+    const [fetched] = await fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger, trust: unsignedKitsAccepted(project)})
     expect(fetched.action).to.equal('extracted')
     expect(await tree(target)).to.include('repodata/repomd.xml').and.not.include('previous.rpm')
   })
@@ -216,14 +222,14 @@ describe('twoliter fetch: locked kits from a registry into build/external-kits',
     const pushed = await pushKit(kit)
     const {project, lock, root} = await createProject([lockedKit(kit, pushed)])
     const layout = new BuildLayout(root, 'x86_64')
-    await fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger})
+    await fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger, trust: unsignedKitsAccepted(project)})
     const entry = path.join(layout.externalKitCacheDir, pushed.images.x86_64.digest.replace(':', '-'))
     const layer = pushed.images.x86_64.layers[0]
     await writeFile(layoutBlobPath(entry, layer), 'not the layer')
     await writeFile(path.join(layout.externalKitDir(VENDOR, 'kit-cached'), 'digest'), 'sha256:stale')
 
     const {logger} = recordingLogger()
-    const [fetched] = await fetchKits(project, lock, {client: client(), layout, logger})
+    const [fetched] = await fetchKits(project, lock, {client: client(), layout, logger, trust: unsignedKitsAccepted(project)})
     expect(fetched.action).to.equal('extracted')
     expect(logger.warnings).to.have.length(1)
     expect(logger.warnings[0]).to.include('kit-cached-1.0.0@acme').and.include('damaged')
@@ -238,7 +244,7 @@ describe('twoliter fetch: locked kits from a registry into build/external-kits',
     const {project, lock, root} = await createProject([lockedKit(kit, pushed)])
     const layout = new BuildLayout(root, 'x86_64')
 
-    const error = await expectTwoliterError(fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger}), 'fetch.lock-mismatch')
+    const error = await expectTwoliterError(fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger, trust: unsignedKitsAccepted(project)}), 'fetch.lock-mismatch')
     expect(error.message).to.include('kit-moved-1.0.0@acme').and.include(pushed.lockDigest).and.include(repushed.lockDigest)
     expect(error.hint).to.include('twoliter update')
     expect(await readdir(layout.externalKitsDir).catch(() => [])).to.not.include('acme')
@@ -250,7 +256,7 @@ describe('twoliter fetch: locked kits from a registry into build/external-kits',
     const {project, lock, root} = await createProject([lockedKit(kit, pushed)])
     const layout = new BuildLayout(root, 'aarch64')
 
-    const error = await expectTwoliterError(fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger}), 'fetch.arch-missing')
+    const error = await expectTwoliterError(fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger, trust: unsignedKitsAccepted(project)}), 'fetch.arch-missing')
     expect(error.message).to.include('could not find image for architecture aarch64').and.include('kit-x86-only-1.0.0@acme').and.include('amd64')
   })
 
@@ -266,7 +272,7 @@ describe('twoliter fetch: locked kits from a registry into build/external-kits',
     const layout = new BuildLayout(root, 'x86_64')
     const {logger} = recordingLogger()
 
-    const fetched = await fetchKits(project, lock, {client: client(), layout, logger})
+    const fetched = await fetchKits(project, lock, {client: client(), layout, logger, trust: unsignedKitsAccepted(project)})
 
     const target = path.join(root, 'build/external-kits/acme/kit-local/x86_64')
     expect(fetched).to.deep.equal([{name: 'kit-local', vendor: VENDOR, version: '1.0.0', dir: target, digest: `local:${local}`, action: 'local'}])
@@ -290,7 +296,7 @@ describe('twoliter fetch: locked kits from a registry into build/external-kits',
     const {project, lock, root} = await createProject([locked], {'Twoliter.override': `[${VENDOR}.kit-unbuilt]\npath = "${local}"\n`})
     const layout = new BuildLayout(root, 'aarch64')
 
-    const error = await expectTwoliterError(fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger}), 'fetch.local-kit-missing')
+    const error = await expectTwoliterError(fetchKits(project, lock, {client: client(), layout, logger: recordingLogger().logger, trust: unsignedKitsAccepted(project)}), 'fetch.local-kit-missing')
     expect(error.hint).to.include(`twoliter build kit kit-unbuilt --arch aarch64`).and.include(local)
   })
 })

@@ -17,6 +17,7 @@ import {fetchedKitRepos, fetchKits} from '../kits/fetch.js'
 import {lockForBuild} from '../kits/update.js'
 import {RegistryClient} from '../oci/index.js'
 import type {Lock} from '../project/lock.js'
+import {type KitTrust, projectKitTrust} from '../signing/kit-trust.js'
 
 export interface BuildSessionOptions {
   projectPath?: string
@@ -59,12 +60,13 @@ export async function openBuildSession(options: BuildSessionOptions): Promise<Bu
   const client = registryClientFactory(options, engine, project.root)
   const layout = new BuildLayout(project.root, options.arch)
   // Nothing is written under build/ before the lock and the SDK are settled.
-  const lock = await lockForBuild(project, {engine, client, logger})
+  const trust = projectKitTrust(project, {config: options.config, logger, engine})
+  const lock = await lockForBuild(project, {engine, client, logger, trust})
   const sdk = await resolveSdkImage(project, engine, {lock, client, cacheDir: options.cacheDir, logger})
   const releaseLock = await acquireBuildLock(layout.lockFile, options.command, logger)
   let kits: KitEnvironment
   try {
-    kits = await prepareKits(project, lock, {client, layout, logger})
+    kits = await prepareKits(project, lock, {client, layout, logger, trust})
   } catch (error) {
     await releaseLock()
     throw error
@@ -109,11 +111,11 @@ export async function openBuildSession(options: BuildSessionOptions): Promise<Bu
 }
 
 /** The kit environment of the build: the external kits of the lock, fetched for the build's arch when missing. */
-async function prepareKits(project: Project, lock: Lock | undefined, options: {client: () => RegistryClient; layout: BuildLayout; logger: Logger}): Promise<KitEnvironment> {
-  const {client, layout, logger} = options
+async function prepareKits(project: Project, lock: Lock | undefined, options: {client: () => RegistryClient; layout: BuildLayout; logger: Logger; trust: KitTrust}): Promise<KitEnvironment> {
+  const {client, layout, logger, trust} = options
   let externalKitRepos = {}
   if (lock !== undefined && lock.kit.length > 0) {
-    await fetchKits(project, lock, {client: client(), layout, logger})
+    await fetchKits(project, lock, {client: client(), layout, logger, trust})
     externalKitRepos = await fetchedKitRepos(layout, lock, project)
   }
 

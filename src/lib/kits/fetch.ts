@@ -7,6 +7,8 @@
  * - `index-<hex>`: a kit tag's manifest list, exactly as the registry served it. `<hex>` is the lock digest
  *   in hex (the SHA-256 of the list's canonical JSON), so the file is found from Twoliter.lock alone and
  *   checked against it before use: fetching again, or checking what is fetched, needs no network.
+ * - `index-<hex>.verified`: the ids of the vendor's keys whose signature of that index verified, so that an
+ *   offline build trusts a verified kit, and checks again when the vendor's keys change.
  * - `sha256-<hex>/`: the OCI image layout of one arch's image, named by its manifest digest. It appears
  *   by renaming a finished pull, so an entry present is a complete one.
  * Directories in the making are dot-named siblings of their final place with the pid of their maker;
@@ -24,7 +26,7 @@ import {BuildLayout} from '../build/layout.js'
 import {isAlive} from '../build/project-lock.js'
 import {canonicalJson} from '../oci/canonical-json.js'
 import type {RegistryClient} from '../oci/client.js'
-import {digestOfStream, parseDigest} from '../oci/digest.js'
+import {digestOfStream, parseDigest, sha256Digest} from '../oci/digest.js'
 import {pullImage} from '../oci/image-transfer.js'
 import {layoutBlobPath, readLayoutBlob, readLayoutIndex} from '../oci/layout.js'
 import {type Descriptor, MediaType, parseImageIndex, parseImageManifest} from '../oci/manifest.js'
@@ -35,6 +37,7 @@ import {describeLockedImage, type Lock, type LockedImage, lockDigest} from '../p
 import {findImageOverride} from '../project/override.js'
 import {toProjectImage} from '../project/project-image.js'
 import type {Project} from '../project/project.js'
+import type {KitTrust} from '../signing/kit-trust.js'
 import type {Logger} from '../ui/logger.js'
 import {extractTarSafely} from './safe-extract.js'
 
@@ -42,6 +45,8 @@ export interface FetchKitsOptions {
   client: RegistryClient
   layout: BuildLayout
   logger: Logger
+  /** Each kit's image index is checked against it (or its earlier check, recorded in the cache, reused). */
+  trust: KitTrust
   signal?: AbortSignal
 }
 
@@ -56,6 +61,8 @@ export interface FetchedKit {
 }
 
 const DIGEST_FILE = 'digest'
+/** Beside `index-<hex>`: the ids of the trusted keys that verified that index's signature. */
+const VERIFIED_SUFFIX = '.verified'
 const LOCAL_DIGEST_PREFIX = 'local:'
 
 const TAR_LAYER_TYPES: readonly string[] = [MediaType.ociLayer, 'application/vnd.docker.image.rootfs.diff.tar']
@@ -129,6 +136,7 @@ async function fetchRegistryKit(kit: LockedImage, pullReference: ImageReference,
   const {layout, logger} = options
   const target = layout.externalKitDir(kit.vendor, kit.name)
   const manifestList = await lockedManifestList(kit, pullReference, options)
+  await checkSignature(kit, pullReference, manifestList, options)
   const image = imageForArch(kit, manifestList, layout.arch)
   const fetched = {name: kit.name, vendor: kit.vendor, version: kit.version, dir: target, digest: image.digest}
   if ((await readDigestFile(target)) === image.digest) {
@@ -164,6 +172,31 @@ async function lockedManifestList(kit: LockedImage, pullReference: ImageReferenc
   }
 
   return fetched.bytes
+}
+
+/**
+ * Verifies the kit's image index against the vendor's keys, unless the cache records that one of them
+ * verified it before: then an offline build can trust what it fetched earlier. Changing the vendor's keys
+ * makes it check again.
+ */
+async function checkSignature(kit: LockedImage, pullReference: ImageReference, manifestList: Buffer, options: FetchKitsOptions): Promise<void> {
+  const cacheFile = manifestListCacheFile(options.layout, kit)
+  const recordFile = cacheFile === undefined ? undefined : `${cacheFile}${VERIFIED_SUFFIX}`
+  if (options.trust.imageKeys(kit.vendor).length > 0 && options.trust.acceptsRecorded(kit, await readVerifiedKeyIds(recordFile))) return
+  const verdict = await options.trust.verify(kit, pullReference.byDigest(sha256Digest(manifestList)).toString())
+  if (verdict.verified && recordFile !== undefined) await writeFileAtomic(recordFile, `${JSON.stringify({keys: verdict.keyIds})}\n`)
+}
+
+async function readVerifiedKeyIds(file: string | undefined): Promise<string[] | undefined> {
+  if (file === undefined) return undefined
+  const text = await readFile(file, 'utf8').catch(() => undefined)
+  if (text === undefined) return undefined
+  try {
+    const {keys} = JSON.parse(text) as {keys?: unknown}
+    return Array.isArray(keys) ? keys.filter((key): key is string => typeof key === 'string') : undefined
+  } catch {
+    return undefined
+  }
 }
 
 async function readCachedManifestList(layout: BuildLayout, kit: LockedImage): Promise<Buffer | undefined> {

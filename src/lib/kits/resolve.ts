@@ -27,6 +27,8 @@ export interface ResolveOptions {
 export interface ResolvedKit {
   locked: LockedImage
   metadata: KitImageMetadata
+  /** The image index as its registry serves it, by digest: what kit signatures sign. */
+  index: ImageReference
   /**
    * every path from Twoliter.toml that brought the kit in, e.g. [['kit-b-1.0.0@v','core-1.0.0@v']]: one per
    * time it is named (by Twoliter.toml or a kit's metadata), through the path by which the naming kit
@@ -79,6 +81,7 @@ interface Visit {
 interface FetchedKit {
   locked: LockedImage
   metadata: KitImageMetadata
+  index: ImageReference
 }
 
 /** What the registry holds for one kit's tag, not yet interpreted: fetched as soon as the kit is named anywhere. */
@@ -222,7 +225,7 @@ class Resolver {
       )
     }
 
-    return {locked: {...ref, source: image.source.toString(), digest: lockDigest(list.bytes)}, metadata}
+    return {locked: {...ref, source: image.source.toString(), digest: lockDigest(list.bytes)}, metadata, index: list.reference.byDigest(list.digest)}
   }
 
   private prefetch(ref: ImageRef): void {

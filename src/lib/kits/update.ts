@@ -10,6 +10,7 @@ import {assertLockFits, projectInputsDigest} from '../project/lock-inputs.js'
 import {LOCK_FILE, type Lock, locksEqual, readLock, writeLock} from '../project/lock.js'
 import {toProjectImage} from '../project/project-image.js'
 import type {Project} from '../project/project.js'
+import type {KitTrust} from '../signing/kit-trust.js'
 import type {Logger} from '../ui/logger.js'
 import {type LockChange, diffLocks} from './lock-diff.js'
 import {type Resolution, resolveLock} from './resolve.js'
@@ -25,6 +26,8 @@ export interface UpdateResult {
 export interface UpdateOptions {
   client: RegistryClient
   logger: Logger
+  /** Every resolved kit is checked against it before the lock is written. */
+  trust: KitTrust
   dryRun?: boolean
 }
 
@@ -32,6 +35,7 @@ export interface UpdateOptions {
 export async function updateLock(project: Project, options: UpdateOptions): Promise<UpdateResult> {
   const previous = await readLock(project.root)
   const resolution = await resolveLock(project, {client: options.client, logger: options.logger})
+  for (const kit of resolution.kits) await options.trust.verify(kit.locked, kit.index.toString())
   const lock: Lock = {...resolution.lock, projectInputs: projectInputsDigest(project)}
   const changes = diffLocks(previous, lock)
   const unchanged = previous !== undefined && locksEqual(previous, lock) && previous.projectInputs === lock.projectInputs
@@ -43,6 +47,7 @@ export interface LockForBuildOptions {
   engine: Engine
   client: () => RegistryClient
   logger: Logger
+  trust: KitTrust
 }
 
 /**
@@ -63,7 +68,7 @@ export async function lockForBuild(project: Project, options: LockForBuildOption
   if (project.kits.length === 0 && missingSdk === undefined) return undefined
   options.logger.info(`${LOCK_FILE} does not exist: running \`twoliter update\` first to resolve the kits and the SDK.`)
   try {
-    return (await updateLock(project, {client: options.client(), logger: options.logger})).lock
+    return (await updateLock(project, {client: options.client(), logger: options.logger, trust: options.trust})).lock
   } catch (error) {
     if (project.kits.length > 0 || missingSdk === undefined || !(error instanceof TwoliterError)) throw error
     throw new TwoliterError(`the SDK image ${missingSdk} is not in the container engine, and looking it up in its registry failed: ${error.message}`, {

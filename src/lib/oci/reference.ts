@@ -104,6 +104,11 @@ export class ImageReference implements RepositoryLocation {
     return this.with({tag: this.tag, digest})
   }
 
+  /** The same repository pinned by digest alone, without a tag: `registry/repository@sha256:<hex>`. */
+  byDigest(digest: string): ImageReference {
+    return this.with({digest})
+  }
+
   toString(): string {
     return `${this.name}${this.tag === undefined ? '' : `:${this.tag}`}${this.digest === undefined ? '' : `@${this.digest}`}`
   }
