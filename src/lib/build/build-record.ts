@@ -17,6 +17,8 @@ export interface BuildRecord {
   /** Digest of the outputs: what dependents include among their inputs. */
   outputDigest: string
   builtAt: string
+  /** A package's: the key its RPMs were signed with (Infra.toml [rpm-signing]), public parts only. */
+  rpmSignature?: {keyId: string; publicKey: string}
 }
 
 export interface OutputFile {

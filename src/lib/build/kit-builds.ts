@@ -1,4 +1,4 @@
-import {mkdir, mkdtemp, readFile, readdir, rename, rm} from 'node:fs/promises'
+import {mkdir, mkdtemp, readFile, readdir, rename, rm, utimes, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {TwoliterError, UsageError, errorMessage} from '../errors.js'
@@ -13,6 +13,7 @@ import {combineDigests, listFiles, sha256} from './digest.js'
 import {KITREPO_SCRIPT, gatherKitRpms, makeKitRepo} from './kit-repo.js'
 import {kitArchiveName} from './layout.js'
 import type {BuildStep, StepIO} from './lifecycle.js'
+import type {RpmSignature} from './rpm-signing.js'
 import {type BuildContext, type BuildReporter, type KitRepo, type NodeReport, type PackageBuildOptions, buildPackages} from './package-builds.js'
 
 export interface KitBuildResult {
@@ -325,6 +326,11 @@ async function makeKit(
     }
 
     for (const line of run.log.write(`twoliter: gathered ${rpms.length} RPMs:\n${rpms.map((rpm) => `    ${rpm}\n`).join('')}`)) run.onLine(line)
+    const log = (text: string) => {
+      for (const line of run.log.write(text)) run.onLine(line)
+    }
+
+    await checkKitSignatures(context, kit, {repoDir, rpms, created, signal: run.signal, log})
     await makeKitRepo(context.engine, {
       kitName: kit,
       projectRoot: layout.projectRoot,
@@ -344,6 +350,74 @@ async function makeKit(
   } finally {
     await rm(staging, {recursive: true, force: true})
   }
+}
+
+/** The file at the root of a kit's repository (next to repodata/) holding the armored public key its RPMs are signed with. */
+export const KIT_RPM_KEY_FILE = 'RPM-GPG-KEY'
+
+/**
+ * When the kit's packages were signed (Infra.toml [rpm-signing]): checks every gathered RPM against the
+ * key they were signed with, refusing one modified after signing, and puts the public key at the root of
+ * the staged repository, with the build's fixed time, so that the kit stays deterministic.
+ */
+async function checkKitSignatures(
+  context: BuildContext,
+  kit: string,
+  staged: {repoDir: string; rpms: string[]; created: Date; signal: AbortSignal; log: (text: string) => void},
+): Promise<void> {
+  const {layout} = context
+  const packages = context.graph.packageDependencies(kit)
+  const signatures = new Map<string, RpmSignature | undefined>()
+  for (const name of packages) signatures.set(name, (await readBuildRecord(layout.packageStateFile(name)))?.rpmSignature)
+  const signed = packages.filter((name) => signatures.get(name) !== undefined)
+  if (signed.length === 0) return
+  const unsigned = packages.filter((name) => signatures.get(name) === undefined)
+  const keys = [...new Set(signed.map((name) => signatures.get(name)!.keyId))]
+  if (unsigned.length > 0 || keys.length > 1) {
+    const byKey = keys.map((key) => `${key}: ${signed.filter((name) => signatures.get(name)!.keyId === key).join(', ')}`)
+    throw new TwoliterError(
+      `the kit ${kit} cannot carry one signing key: its packages are signed with different keys (${[...byKey, ...(unsigned.length > 0 ? [`unsigned: ${unsigned.join(', ')}`] : [])].join('; ')}).`,
+      {
+        hint: 'Every package of a kit must be signed with the GPG key of Infra.toml [rpm-signing]: build the kit with --force to rebuild and sign them all with it.',
+        code: 'build.kit-mixed-signing',
+      },
+    )
+  }
+
+  const {publicKey} = signatures.get(signed[0])!
+  const rpmSigning = context.rpmSigning
+  if (rpmSigning === undefined) {
+    throw new TwoliterError(`the packages of the kit ${kit} are signed, but this build has no [rpm-signing] in Infra.toml to check them with.`, {
+      hint: 'Restore [rpm-signing] in Infra.toml, or build the kit with --force to rebuild its packages unsigned.',
+      code: 'build.kit-signing-unconfigured',
+    })
+  }
+
+  staged.log(`twoliter: checking the signatures of ${staged.rpms.length} RPMs against GPG key ${keys[0]}\n`)
+  const results = await rpmSigning.verify(staged.rpms.map((rpm) => path.join(staged.repoDir, rpm)), publicKey, staged.signal)
+  const failed = results
+    .map((result, index) => ({result, rpm: staged.rpms[index]}))
+    .filter(({result}) => !result.ok)
+  if (failed.length > 0) {
+    // Packages/<package>/<file> came from build/rpms/<package>/<file>.
+    const source = (rpm: string) => {
+      const [, name, file] = rpm.split('/')
+      return path.relative(layout.projectRoot, path.join(layout.rpmsDir(name), file))
+    }
+
+    const problems = failed.map(({result, rpm}) =>
+      result.problem === 'modified' ? `${source(rpm)} was modified after signing (${result.reason})` : `${source(rpm)} does not verify against the signing key ${keys[0]}: ${result.reason}`,
+    )
+    throw new TwoliterError(`the kit ${kit} cannot be assembled: ${problems.join('; ')}.`, {
+      hint: 'Its RPMs must be exactly as their package build signed them: rebuild the package (`twoliter build kit --force`, or remove its build/rpms directory) and build the kit again.',
+      code: 'build.kit-rpm-unverified',
+    })
+  }
+
+  const keyFile = path.join(staged.repoDir, KIT_RPM_KEY_FILE)
+  await writeFile(keyFile, publicKey.endsWith('\n') ? publicKey : `${publicKey}\n`)
+  await utimes(keyFile, staged.created, staged.created)
+  staged.log(`twoliter: all RPMs verify; the kit carries the public key as ${KIT_RPM_KEY_FILE}\n`)
 }
 
 /**

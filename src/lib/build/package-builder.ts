@@ -9,6 +9,7 @@ import type {BuildLog} from './build-log.js'
 import {type OutputFile, describeOutputFiles} from './build-record.js'
 import {checkMountableHostPath} from './host-paths.js'
 import type {BuildLayout} from './layout.js'
+import type {RpmSignature} from './rpm-signing.js'
 
 export const SDK_TOOLS_DIR = fileURLToPath(new URL('../../../assets/sdk-tools/', import.meta.url))
 export const RPMBUILD_SCRIPT = path.join(SDK_TOOLS_DIR, 'rpmbuild.sh')
@@ -32,6 +33,17 @@ export interface PackageBuildRequest {
   /** Called with each complete line the build prints. */
   onLine?: (line: string) => void
   signal?: AbortSignal
+  /**
+   * Signs the built RPMs (absolute paths in the staging directory) in place, after rpmbuild succeeded and
+   * before they replace the previous outputs; a rejection fails the build and keeps those outputs.
+   */
+  sign?: (rpms: string[]) => Promise<RpmSignature>
+}
+
+export interface PackageBuildOutputs {
+  outputs: OutputFile[]
+  /** How the RPMs were signed, when they were. */
+  signature?: RpmSignature
 }
 
 export class PackageBuildError extends TwoliterError {
@@ -51,9 +63,9 @@ export class PackageBuildError extends TwoliterError {
 /**
  * Builds one package in a container run of the SDK, with no network. The RPMs are written to a staging
  * directory and renamed into build/rpms/<package>/ only when the build succeeded, so an interrupted or
- * failed build leaves the previous outputs as they were.
+ * failed build leaves the previous outputs as they were. With `sign`, the staged RPMs are signed before that.
  */
-export async function buildPackage(engine: Engine, request: PackageBuildRequest): Promise<OutputFile[]> {
+export async function buildPackage(engine: Engine, request: PackageBuildRequest): Promise<PackageBuildOutputs> {
   const {layout, name} = request
   const sourcesDir = path.join(layout.projectRoot, 'sources')
   const hasSources = await stat(sourcesDir).then((s) => s.isDirectory(), () => false)
@@ -100,8 +112,15 @@ export async function buildPackage(engine: Engine, request: PackageBuildRequest)
 
     const rpms = (await readdir(output)).filter((file) => file.endsWith('.rpm')).sort()
     if (rpms.length === 0) throw new PackageBuildError(name, log.file, log.lastLines(), 'it produced no RPM')
+    let signature: RpmSignature | undefined
+    if (request.sign !== undefined) {
+      for (const line of log.write(`twoliter: signing ${rpms.length} RPM${rpms.length === 1 ? '' : 's'}\n`)) request.onLine?.(line)
+      signature = await request.sign(rpms.map((rpm) => path.join(output, rpm)))
+      for (const line of log.write(`twoliter: signed with GPG key ${signature.keyId}\n`)) request.onLine?.(line)
+    }
+
     await replaceDirectory(output, layout.rpmsDir(name), staging)
-    return await describeOutputFiles(layout.rpmsDir(name), rpms)
+    return {outputs: await describeOutputFiles(layout.rpmsDir(name), rpms), signature}
   } finally {
     await rm(staging, {recursive: true, force: true})
   }

@@ -17,6 +17,7 @@ import type {BuildLayout} from './layout.js'
 import type {BuildLifecycle, BuildStep, StepIO} from './lifecycle.js'
 import {packageInputs} from './package-inputs.js'
 import {RPMBUILD_SCRIPT, buildPackage} from './package-builder.js'
+import type {RpmSigning} from './rpm-signing.js'
 import {type NodeOutcome, runSchedule} from './scheduler.js'
 
 /** A yum repository of a kit that package builds may take build dependencies from. */
@@ -51,6 +52,8 @@ export interface BuildContext {
   /** Plugin events and project hook steps around each build. */
   lifecycle?: BuildLifecycle
   kits: KitEnvironment
+  /** Infra.toml's [rpm-signing]: every package build signs its RPMs with that key. */
+  rpmSigning?: RpmSigning
 }
 
 /** What builds need to know about kits: what kit metadata records, and the fetched external kits. */
@@ -153,6 +156,9 @@ export async function buildPackages(context: BuildContext, targets: readonly str
       dependencyOutputs: Object.fromEntries(dependencies.map((d) => [d, records.get(d)!.outputDigest])),
       kitRepoDigests: Object.fromEntries(Object.entries(kitRepos).map(([id, repo]) => [id, repo.digest])),
     })
+    // The signing key's fingerprint (a digest of the key file and key id): a key change re-signs.
+    const {rpmSigning} = context
+    if (rpmSigning !== undefined) inputs['rpm-signing'] = rpmSigning.fingerprint
     const stateFile = context.layout.packageStateFile(name)
     const previous = await readBuildRecord(stateFile)
     const reasons = options.force ? ['--force'] : await reasonsToRebuild(previous, inputs, context.layout.rpmsDir(name))
@@ -181,7 +187,7 @@ export async function buildPackages(context: BuildContext, targets: readonly str
         context.sources,
         {cacheDir: context.downloadCacheDir, logger: context.logger, signal},
       )
-      const outputs = await buildPackage(context.engine, {
+      const {outputs, signature} = await buildPackage(context.engine, {
         member,
         name,
         layout: context.layout,
@@ -194,6 +200,7 @@ export async function buildPackages(context: BuildContext, targets: readonly str
         log,
         onLine,
         signal,
+        sign: rpmSigning === undefined ? undefined : (rpms) => rpmSigning.sign(rpms, {what: `package ${name}`, signal}),
       })
       await context.lifecycle?.afterBuild({...step, outputs: outputs.map((o) => path.join(step.outputDir, o.name))}, io)
       const record: BuildRecord = {
@@ -203,6 +210,7 @@ export async function buildPackages(context: BuildContext, targets: readonly str
         outputs,
         outputDigest: outputDigestOf(outputs),
         builtAt: new Date().toISOString(),
+        ...(signature === undefined ? {} : {rpmSignature: signature}),
       }
       await writeBuildRecord(stateFile, record)
       records.set(name, record)

@@ -18,6 +18,11 @@ import {lockForBuild} from '../kits/update.js'
 import {RegistryClient} from '../oci/index.js'
 import type {Lock} from '../project/lock.js'
 import {type KitTrust, projectKitTrust} from '../signing/kit-trust.js'
+import type {Signer} from '@twoliter/plugin-api'
+import {TwoliterError} from '../errors.js'
+import {readRpmSigning} from '../project/infra-toml.js'
+import {findSigner} from '../signing/signers.js'
+import {rpmSigning} from './rpm-signing.js'
 
 export interface BuildSessionOptions {
   projectPath?: string
@@ -54,6 +59,8 @@ export interface BuildSession {
 export async function openBuildSession(options: BuildSessionOptions): Promise<BuildSession> {
   const {logger} = options
   const project = await openProject({projectPath: options.projectPath, logger})
+  // Infra.toml's [rpm-signing], its key file read: a wrong one stops the build before any container.
+  const rpmSigningConfig = await readRpmSigning(project.root)
   const graph = new DependencyGraph(await loadWorkspace(project.root, {logger}))
   const sources = resolveSourcesConfig(project, options.sources)
   const engine = await Engine.connect(logger)
@@ -98,6 +105,7 @@ export async function openBuildSession(options: BuildSessionOptions): Promise<Bu
       reporter: options.reporter,
       lifecycle,
       kits,
+      rpmSigning: rpmSigningConfig === undefined ? undefined : rpmSigning(rpmSigningConfig, {findSigner: gpgSignerFinder(options, engine, project.root), sdkImage: sdk.image}),
     },
     signal: interrupt.signal,
     throwIfInterrupted() {
@@ -107,6 +115,22 @@ export async function openBuildSession(options: BuildSessionOptions): Promise<Bu
       interrupt.dispose()
       await releaseLock()
     },
+  }
+}
+
+/** Finds the gpg signer through the plugins, for the build's RPM signing (called once, when first needed). */
+function gpgSignerFinder(options: BuildSessionOptions, engine: Engine, projectRoot: string): () => Promise<Signer> {
+  return async () => {
+    const {logger, config} = options
+    if (config === undefined) {
+      throw new TwoliterError('Infra.toml has [rpm-signing], but this build runs without plugins, so no gpg signer can sign the RPMs.', {
+        hint: 'Build with the twoliter command, which loads the bundled @twoliter/sign, or remove [rpm-signing] from Infra.toml.',
+        code: 'build.rpm-signing-no-plugins',
+      })
+    }
+
+    const context = hookContext({logger, projectRoot, engine, credentialProvider: registryCredentialProvider(config, {logger, engine, projectRoot})})
+    return findSigner(config, 'gpg', {context, logger})
   }
 }
 
