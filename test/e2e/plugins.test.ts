@@ -87,13 +87,13 @@ describe('plugins (real installs, hooks around real builds)', function () {
     work = await mkdtemp(path.join(tmpdir(), 'twoliter-e2e-plugins-'))
     marker = path.join(work, 'marker.jsonl')
     await mkdir(path.join(work, 'docker'))
-    // Isolated from the developer's own plugins and credentials; npm only uses its cache.
+    // Isolated from the developer's own plugins and credentials; npm uses its cache first and the registry for what it lacks.
     env = {
       TWOLITER_DATA_DIR: path.join(work, 'data'),
       TWOLITER_CACHE_DIR: path.join(work, 'cache'),
       TWOLITER_CONFIG_DIR: path.join(work, 'config'),
       DOCKER_CONFIG: path.join(work, 'docker'),
-      npm_config_offline: 'true',
+      npm_config_prefer_offline: 'true',
       TWOLITER_HELLO_MARKER: marker,
     }
   })

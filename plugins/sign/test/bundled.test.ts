@@ -41,12 +41,12 @@ describe('@twoliter/sign, bundled and replaceable', function () {
 
   before(async () => {
     work = await mkdtemp(path.join(tmpdir(), 'twoliter-sign-bundled-'))
-    // Isolated from the developer's own plugins; npm only uses its cache.
+    // Isolated from the developer's own plugins; npm uses its cache first and the registry for what it lacks.
     env = {
       TWOLITER_DATA_DIR: path.join(work, 'data'),
       TWOLITER_CACHE_DIR: path.join(work, 'cache'),
       TWOLITER_CONFIG_DIR: path.join(work, 'config'),
-      npm_config_offline: 'true',
+      npm_config_prefer_offline: 'true',
     }
   })
   after(() => rm(work, {recursive: true, force: true}))
