@@ -120,9 +120,7 @@ describe('build: RPM signing with Infra.toml [rpm-signing] (real engine)', funct
     expect(carried.trim()).to.equal(publicKey.trim())
   })
 
-  // Pending: src/lib/kits/kit-image.ts (planLayers) puts only Packages/<pkg> and repodata/ into layers, so
-  // the RPM-GPG-KEY written at the repository's root is not in the archive until it gets a layer there.
-  it.skip('puts RPM-GPG-KEY into the kit archive, at the root next to repodata/', async () => {
+  it('puts RPM-GPG-KEY into the kit archive, at the root next to repodata/', async () => {
     const files = await archiveFiles()
     expect(files.map(({name}) => name)).to.include('repodata/repomd.xml')
     const keyEntry = files.find(({name}) => name === 'RPM-GPG-KEY')

@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import {TwoliterError, UsageError, errorMessage} from '../errors.js'
 import type {DependencyGraph} from '../graph/index.js'
-import {assembleKitImage} from '../kits/kit-image.js'
+import {assembleKitImage, KIT_RPM_KEY_FILE} from '../kits/kit-image.js'
 import {type KitImageMetadata, encodeKitMetadata} from '../kits/metadata.js'
 import type {KitMember} from '../manifest/index.js'
 import {type BuildId, projectBuildId} from './build-id.js'
@@ -351,9 +351,6 @@ async function makeKit(
     await rm(staging, {recursive: true, force: true})
   }
 }
-
-/** The file at the root of a kit's repository (next to repodata/) holding the armored public key its RPMs are signed with. */
-export const KIT_RPM_KEY_FILE = 'RPM-GPG-KEY'
 
 /**
  * When the kit's packages were signed (Infra.toml [rpm-signing]): checks every gathered RPM against the

@@ -139,7 +139,10 @@ export async function readKitArchive(archive: string): Promise<KitArchive> {
   }
 }
 
-/** The layers, in image order: each Packages/<pkg> directory by name, then repodata. */
+/** The file at the root of a kit's repository (next to repodata/) holding the armored public key its RPMs are signed with. */
+export const KIT_RPM_KEY_FILE = 'RPM-GPG-KEY'
+
+/** The layers, in image order: each Packages/<pkg> directory by name, then repodata, then the RPM signing key if any. */
 async function planLayers(repoDir: string): Promise<PlannedLayer[]> {
   const top = await lstat(repoDir).catch(() => undefined)
   if (!top?.isDirectory()) throw repositoryMissing(repoDir, `${repoDir} does not exist`)
@@ -162,6 +165,13 @@ async function planLayers(repoDir: string): Promise<PlannedLayer[]> {
   }
 
   layers.push({path: 'repodata', entries: await directoryEntries(repoDir, 'repodata')})
+  // Only a kit whose RPMs are signed has the key; unsigned kits keep their layers, and so their digests.
+  if ((await fileKind(repoDir, KIT_RPM_KEY_FILE)) === 'file') {
+    const file = path.join(repoDir, KIT_RPM_KEY_FILE)
+    const {size} = await lstat(file)
+    layers.push({path: KIT_RPM_KEY_FILE, entries: [{name: KIT_RPM_KEY_FILE, type: 'file', size, content: () => createReadStream(file)}]})
+  }
+
   return layers
 }
 
