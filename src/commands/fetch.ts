@@ -11,7 +11,7 @@ import {updateLock} from '../lib/kits/update.js'
 import {assertLockFits} from '../lib/project/lock-inputs.js'
 import {LOCK_FILE, readLock} from '../lib/project/lock.js'
 import {openProject} from '../lib/project/project.js'
-import {projectKitTrust} from '../lib/signing/kit-trust.js'
+import {projectImageTrust} from '../lib/signing/image-trust.js'
 
 export interface FetchResult {
   arch: string
@@ -42,7 +42,7 @@ Result (--json): {arch, kits: [{name, vendor, version, dir, digest, action: extr
     const arch = parseArch(flags.arch)
     const project = await openProject({projectPath: flags['project-path'], logger: this.logger})
     const client = commandRegistryClient(this.config, {logger: this.logger, projectRoot: project.root})
-    const trust = projectKitTrust(project, {config: this.config, logger: this.logger})
+    const trust = projectImageTrust(project, {config: this.config, logger: this.logger})
     let lock = await readLock(project.root)
     if (lock === undefined) {
       this.logger.info(`${LOCK_FILE} does not exist: running \`twoliter update\` first to resolve the kits and the SDK.`)

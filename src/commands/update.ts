@@ -7,7 +7,7 @@ import {type LockChange, renderLockDiff} from '../lib/kits/lock-diff.js'
 import {updateLock} from '../lib/kits/update.js'
 import {LOCK_FILE, type Lock} from '../lib/project/lock.js'
 import {openProject} from '../lib/project/project.js'
-import {projectKitTrust} from '../lib/signing/kit-trust.js'
+import {projectImageTrust} from '../lib/signing/image-trust.js'
 
 export interface UpdateCommandResult {
   lock: Lock
@@ -41,7 +41,7 @@ Result (--json): {lock: {schemaVersion, sdk, kit[], projectInputs}, changes: [{k
     const {flags} = await this.parse(Update)
     const project = await openProject({projectPath: flags['project-path'], logger: this.logger})
     const client = commandRegistryClient(this.config, {logger: this.logger, projectRoot: project.root})
-    const result = await updateLock(project, {client, logger: this.logger, dryRun: flags['dry-run'], trust: projectKitTrust(project, {config: this.config, logger: this.logger})})
+    const result = await updateLock(project, {client, logger: this.logger, dryRun: flags['dry-run'], trust: projectImageTrust(project, {config: this.config, logger: this.logger})})
     const lines = renderLockDiff(result.changes)
     if (flags['dry-run']) {
       this.log(lines.length === 0 ? `${LOCK_FILE} would not change.` : `${LOCK_FILE} would change:`)

@@ -175,8 +175,9 @@ describe('kits across two projects (real engine and registry)', function () {
     const fetched = inB('fetch', '--json')
     const result = succeeded(fetched) as {kits: Array<{name: string; action: string}>}
     expect(fetched.stderr).to.include('running `twoliter update` first')
-    // B lists no key for vendor e2e yet: the kit is used, with one warning.
-    expect(fetched.stderr.match(/without checking their signatures/g)).to.have.length(1)
+    // B lists no key for vendors e2e and sdk-vendor yet: the kit and the SDK are used, with one warning per vendor.
+    expect(fetched.stderr.match(/without checking their signatures/g)).to.have.length(2)
+    expect(fetched.stderr).to.include("SDKs of vendor 'sdk-vendor'")
     expect(result.kits.map((kit) => [kit.name, kit.action])).to.deep.equal([['a', 'extracted']])
     const repo = path.join(projectB, 'build/external-kits/e2e/a/x86_64')
     expect(await readdir(path.join(repo, 'Packages/pkg-a1'))).to.deep.equal(['bottlerocket-pkg-a1-1.0-1.0000000000.00000000.br1.x86_64.rpm'])
@@ -209,6 +210,7 @@ describe('kits across two projects (real engine and registry)', function () {
   it('B builds kit b, whose package BuildRequires a package of kit a', async () => {
     const run = inB('build', 'kit', 'b', '--json')
     expect(run.stderr).to.include("kits of vendor 'e2e' (such as a-1.0.0@e2e) are used without checking their signatures")
+    expect(run.stderr).to.include("SDKs of vendor 'sdk-vendor' (such as sdk-0.1.0@sdk-vendor) are used without checking their signatures")
     const result = succeeded(run) as {kits: Array<{archive: string}>; nodes: Array<{kind: string; name: string; action: string}>}
     expect(result.nodes.map((node) => [node.kind, node.name, node.action])).to.deep.include(['package', 'pkg-b1', 'built'])
     const archive = await readKitArchive(result.kits[0].archive)
@@ -226,17 +228,30 @@ describe('kits across two projects (real engine and registry)', function () {
     const refused = inB('build', 'kit', 'b')
     expect(refused.status).to.equal(1)
     expectNoStackTrace(refused)
-    expect(refused.stderr).to.include('the kit a-1.0.0@e2e cannot be verified: require-signatures = true')
+    // The SDK is settled before the kits are fetched.
+    expect(refused.stderr).to.include('the SDK sdk-0.1.0@sdk-vendor cannot be verified: require-signatures = true')
 
     await mkdir(path.join(projectB, 'keys'), {recursive: true})
     await writeFile(path.join(projectB, 'keys/a.pub'), await readFile(path.join(projectA, 'keys/kits.pub')))
-    const trusting = (await readFile(file, 'utf8')).replace(`registry = "${registry.host}/e2e"\n`, `registry = "${registry.host}/e2e"\nsigning-keys = ["keys/a.pub"]\n`)
-    await writeFile(file, trusting)
+    const trustingKits = (await readFile(file, 'utf8')).replace(`registry = "${registry.host}/e2e"\n`, `registry = "${registry.host}/e2e"\nsigning-keys = ["keys/a.pub"]\n`)
+    await writeFile(file, trustingKits)
+    const sdkUnsigned = inB('build', 'kit', 'b')
+    expect(sdkUnsigned.status).to.equal(1)
+    expect(sdkUnsigned.stderr).to.include('the SDK sdk-0.1.0@sdk-vendor cannot be verified: require-signatures = true')
+
+    // The SDK's vendor signs it (here with A's key) and B trusts that key for the SDK's vendor too.
+    const sdk = `${registry.host}/twoliter-e2e/sdk:v0.1.0`
+    succeeded(twoliter(['sign', 'image', sdk, '--key', path.join(projectA, 'keys/kits.key'), '--json'], work, {...env, COSIGN_PASSWORD: 'kit password'}))
+    const trustingAll = (await readFile(file, 'utf8')).replace(`registry = "${registry.host}/twoliter-e2e"\n`, `registry = "${registry.host}/twoliter-e2e"\nsigning-keys = ["keys/a.pub"]\n`)
+    await writeFile(file, trustingAll)
     const built = inB('build', 'kit', 'b', '--json')
     succeeded(built)
     expect(built.stderr).not.to.include('without checking their signatures')
     const cache = path.join(projectB, 'build/external-kits/cache')
     expect((await readdir(cache)).filter((name) => name.endsWith('.verified'))).to.have.length(1)
+    const lock = await readLock(projectB)
+    const verifiedSdks = JSON.parse(await readFile(path.join(work, 'cache', 'verified-sdk-images.json'), 'utf8')) as Record<string, {keyIds?: string[]}>
+    expect(verifiedSdks[lock!.sdk.digest]?.keyIds).to.have.length(1)
   })
 
   it('B builds variant metal-b from its kit b and the external kit a, which the audit names', async () => {

@@ -9,7 +9,7 @@ import {RegistryClient} from '../../src/lib/oci/client.js'
 import {layoutBlobPath} from '../../src/lib/oci/layout.js'
 import {type Lock, type LockedImage, readLock, writeLock} from '../../src/lib/project/lock.js'
 import {openProject, type Project} from '../../src/lib/project/project.js'
-import {projectKitTrust} from '../../src/lib/signing/kit-trust.js'
+import {projectImageTrust} from '../../src/lib/signing/image-trust.js'
 import {kitMetadata, type PushedKit, pushSyntheticKit} from '../helpers/kit-images.js'
 import {startTestRegistry, type TestRegistry} from '../helpers/registry.js'
 import {expectTwoliterError, recordingLogger, temporaryDirectories} from '../unit/project/helpers.js'
@@ -45,7 +45,7 @@ function pythonCanonicalJson(value: unknown): string {
 
 /** The trust of a project without signing-keys: kits are accepted with a warning (signatures are tested in kits-signing). */
 function unsignedKitsAccepted(project: Project) {
-  return projectKitTrust(project, {logger: recordingLogger().logger})
+  return projectImageTrust(project, {logger: recordingLogger().logger})
 }
 
 describe('twoliter fetch: locked kits from a registry into build/external-kits', function () {

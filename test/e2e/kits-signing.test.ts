@@ -29,12 +29,22 @@ describe('kit signatures: update and fetch verify kits of vendors with signing-k
   before(async () => {
     registry = await startTestRegistry()
     work = await mkdtemp(path.join(tmpdir(), 'twoliter-kits-signing-'))
-    await pushSyntheticKit(registry.host, {repository: 'v/sdk', metadata: kitMetadata('sdk', SDK.version, SDK), labels: {}}, client)
     for (const name of ['trusted', 'other']) {
       const run = twoliter(['sign', 'keygen', '--type', 'cosign', '--name', name, '--output-dir', work], work, {COSIGN_PASSWORD: PASSWORD})
       expect(run.status, run.stderr).to.equal(0)
     }
+
+    // The SDK comes from vendor v too, so projects trusting v's key check it as well.
+    await pushSdk(registry.host)
   })
+
+  async function pushSdk(host: string, options: {version?: string; signed?: boolean} = {}): Promise<void> {
+    const version = options.version ?? SDK.version
+    // Its content names its version: images of two versions must not share a digest, and so a signature.
+    const files = {'Packages/sdk/sdk.x86_64.rpm': `sdk ${version}`, 'repodata/repomd.xml': '<repomd/>'}
+    const pushed = await pushSyntheticKit(host, {repository: 'v/sdk', metadata: kitMetadata('sdk', version, {...SDK, version}), labels: {}, files}, client)
+    if (options.signed ?? true) sign(pushed.reference, 'trusted')
+  }
 
   after(async () => {
     await registry?.stop()
@@ -98,7 +108,7 @@ describe('kit signatures: update and fetch verify kits of vendors with signing-k
     // A registry of its own, stopped halfway through.
     const own = await startTestRegistry()
     try {
-      await pushSyntheticKit(own.host, {repository: 'v/sdk', metadata: kitMetadata('sdk', SDK.version, SDK), labels: {}}, client)
+      await pushSdk(own.host)
       sign(await pushKit('core', undefined, own.host), 'trusted')
       const root = await project('core', {keys: ['trusted'], host: own.host})
 
@@ -126,7 +136,18 @@ describe('kit signatures: update and fetch verify kits of vendors with signing-k
     }
   })
 
-  it('refuses a kit without any signature', async () => {
+  it('refuses an SDK its vendor did not sign, although the kit is signed', async () => {
+    await pushSdk(registry.host, {version: '0.2.0', signed: false})
+    const pushed = await pushSyntheticKit(registry.host, {repository: 'v/on-new-sdk', metadata: kitMetadata('on-new-sdk', '1.0.0', {...SDK, version: '0.2.0'})}, client)
+    sign(pushed.reference, 'trusted')
+    const root = await project('on-new-sdk', {keys: ['trusted']})
+    const toml = path.join(root, 'Twoliter.toml')
+    await writeFile(toml, (await readFile(toml, 'utf8')).replace('version = "0.1.0"', 'version = "0.2.0"'))
+    expectRefused(run(['update'], root), 'the SDK sdk-0.2.0@v is not signed by a key Twoliter.toml trusts', 'no signature')
+    expect(await readLock(root)).to.equal(undefined)
+  })
+
+    it('refuses a kit without any signature', async () => {
     await pushKit('bare')
     const root = await project('bare', {keys: ['trusted']})
     expectRefused(run(['update'], root), 'is not signed by a key Twoliter.toml trusts', 'no signature')

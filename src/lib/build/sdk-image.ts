@@ -8,6 +8,7 @@ import {ImageReference, type RegistryClient, layoutToDockerArchive, linuxPlatfor
 import {type Lock, type LockedImage, lockDigest} from '../project/lock.js'
 import {describeImageRef, toProjectImage} from '../project/project-image.js'
 import type {Project} from '../project/project.js'
+import type {ImageTrust} from '../signing/image-trust.js'
 import type {Logger} from '../ui/logger.js'
 import {hostArch} from './arch.js'
 
@@ -25,6 +26,8 @@ export interface SdkImageOptions {
   /** twoliter's cache directory: where verified SDK images are remembered. */
   cacheDir: string
   logger: Logger
+  /** Checks the locked SDK's signature against its vendor's keys. */
+  trust: ImageTrust
   signal?: AbortSignal
 }
 
@@ -32,7 +35,8 @@ export interface SdkImageOptions {
  * The SDK a build uses. Without a lock: the image [sdk] names (Twoliter.override applied), from the engine.
  * With a lock: the lock's SDK, the engine's copy when its image id is the configuration digest of the
  * locked manifest list's image for this host (remembered once checked, so later builds stay offline),
- * else pulled, checked against the lock and loaded into the engine.
+ * else pulled, checked against the lock and loaded into the engine. A vendor with signing keys must have
+ * signed the locked image index; the check is remembered with the ids of the keys that made it.
  */
 export async function resolveSdkImage(project: Project, engine: Engine, options: SdkImageOptions): Promise<SdkImage> {
   if (options.lock !== undefined) return lockedSdkImage(project, engine, options.lock.sdk, options)
@@ -63,14 +67,19 @@ export async function sdkImageInEngine(project: Project, engine: Engine): Promis
 async function lockedSdkImage(project: Project, engine: Engine, locked: LockedImage, options: SdkImageOptions): Promise<SdkImage> {
   const image = toProjectImage(project, locked).pull.toString()
   const id = await engine.imageId(image)
-  const verified = await readVerifiedSdks(options.cacheDir)
-  if (id !== undefined && verified[locked.digest] === id) return {image, id}
+  const remembered = (await readVerifiedSdks(options.cacheDir))[locked.digest]
+  if (id !== undefined && remembered?.id === id) {
+    // Without vendor keys, verify only accepts (with its warning) or refuses: it asks no registry.
+    if (options.trust.imageKeys(locked.vendor).length === 0) await options.trust.verify(locked, image, 'SDK')
+    if (options.trust.acceptsRecorded(locked, remembered.keyIds)) return {image, id}
+  }
 
   const client = options.client()
   let expectedId: string
   let manifestDigest: string
+  let indexDigest: string
   try {
-    ;({expectedId, manifestDigest} = await lockedImageConfig(client, image, locked))
+    ;({expectedId, manifestDigest, indexDigest} = await lockedImageConfig(client, image, locked))
   } catch (error) {
     if (!(error instanceof TwoliterError) || id === undefined || error.code.startsWith('sdk.')) throw error
     throw new TwoliterError(`cannot check that the engine's ${image} is the SDK Twoliter.lock pins (${describeImageRef(locked)}): ${error.message}`, {
@@ -80,6 +89,7 @@ async function lockedSdkImage(project: Project, engine: Engine, locked: LockedIm
     })
   }
 
+  const verdict = await options.trust.verify(locked, ImageReference.parse(image).byDigest(indexDigest).toString(), 'SDK')
   if (id !== expectedId) {
     options.logger.info(`Pulling the SDK ${image} (${describeImageRef(locked)}) into the container engine.`)
     await mkdir(options.cacheDir, {recursive: true})
@@ -100,12 +110,12 @@ async function lockedSdkImage(project: Project, engine: Engine, locked: LockedIm
     }
   }
 
-  await rememberVerifiedSdk(options.cacheDir, locked.digest, expectedId)
+  await rememberVerifiedSdk(options.cacheDir, locked.digest, expectedId, verdict.verified ? verdict.keyIds : undefined)
   return {image, id: expectedId}
 }
 
 /** The configuration digest (the engine's image id) of the host's image in the locked manifest list. */
-async function lockedImageConfig(client: RegistryClient, image: string, locked: LockedImage): Promise<{expectedId: string; manifestDigest: string}> {
+async function lockedImageConfig(client: RegistryClient, image: string, locked: LockedImage): Promise<{expectedId: string; manifestDigest: string; indexDigest: string}> {
   const index = await client.getManifest(image)
   const digest = lockDigest(index.bytes)
   if (digest !== locked.digest) {
@@ -122,26 +132,44 @@ async function lockedImageConfig(client: RegistryClient, image: string, locked: 
   }
 
   const manifest = parseImageManifest((await client.getManifest(ImageReference.parse(image).withDigest(entry.digest))).bytes, `the manifest of ${image}`)
-  return {expectedId: manifest.config.digest, manifestDigest: entry.digest}
+  return {expectedId: manifest.config.digest, manifestDigest: entry.digest, indexDigest: index.digest}
 }
 
 function verifiedSdksFile(cacheDir: string): string {
   return path.join(cacheDir, 'verified-sdk-images.json')
 }
 
-/** Lock digest of an SDK → the engine image id that was checked to be it. */
-async function readVerifiedSdks(cacheDir: string): Promise<Record<string, string>> {
+/** An SDK image that was checked: the engine image id it is, and the ids of the trusted keys whose signature verified it. */
+interface VerifiedSdk {
+  id: string
+  keyIds?: string[]
+}
+
+/** Lock digest of an SDK → what was checked about it. Older twoliters wrote the image id alone. */
+async function readVerifiedSdks(cacheDir: string): Promise<Record<string, VerifiedSdk>> {
+  let parsed: unknown
   try {
-    const parsed: unknown = JSON.parse(await readFile(verifiedSdksFile(cacheDir), 'utf8'))
-    return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, string>) : {}
+    parsed = JSON.parse(await readFile(verifiedSdksFile(cacheDir), 'utf8'))
   } catch {
     return {}
   }
+
+  if (typeof parsed !== 'object' || parsed === null) return {}
+  const verified: Record<string, VerifiedSdk> = {}
+  for (const [digest, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (typeof value === 'string') verified[digest] = {id: value}
+    else if (typeof value === 'object' && value !== null && typeof (value as VerifiedSdk).id === 'string') {
+      const {id, keyIds} = value as VerifiedSdk
+      verified[digest] = {id, keyIds: Array.isArray(keyIds) ? keyIds.filter((keyId) => typeof keyId === 'string') : undefined}
+    }
+  }
+
+  return verified
 }
 
-/** Remembers that the engine's image `id` is the SDK whose manifest list has `lockDigest` (after a push). */
-export async function rememberVerifiedSdk(cacheDir: string, digest: string, id: string): Promise<void> {
+/** Remembers that the engine's image `id` is the SDK whose manifest list has `lockDigest` (after a push, or a check). */
+export async function rememberVerifiedSdk(cacheDir: string, digest: string, id: string, keyIds?: string[]): Promise<void> {
   const verified = await readVerifiedSdks(cacheDir)
   await mkdir(cacheDir, {recursive: true})
-  await writeFileAtomic(verifiedSdksFile(cacheDir), JSON.stringify({...verified, [digest]: id}, null, 2) + '\n')
+  await writeFileAtomic(verifiedSdksFile(cacheDir), JSON.stringify({...verified, [digest]: {id, keyIds}}, null, 2) + '\n')
 }

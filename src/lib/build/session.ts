@@ -17,7 +17,7 @@ import {fetchedKitRepos, fetchKits} from '../kits/fetch.js'
 import {lockForBuild} from '../kits/update.js'
 import {RegistryClient} from '../oci/index.js'
 import type {Lock} from '../project/lock.js'
-import {type KitTrust, projectKitTrust} from '../signing/kit-trust.js'
+import {type ImageTrust, projectImageTrust} from '../signing/image-trust.js'
 import type {Signer} from '@twoliter/plugin-api'
 import {TwoliterError} from '../errors.js'
 import {readRpmSigning} from '../project/infra-toml.js'
@@ -67,9 +67,9 @@ export async function openBuildSession(options: BuildSessionOptions): Promise<Bu
   const client = registryClientFactory(options, engine, project.root)
   const layout = new BuildLayout(project.root, options.arch)
   // Nothing is written under build/ before the lock and the SDK are settled.
-  const trust = projectKitTrust(project, {config: options.config, logger, engine})
+  const trust = projectImageTrust(project, {config: options.config, logger, engine})
   const lock = await lockForBuild(project, {engine, client, logger, trust})
-  const sdk = await resolveSdkImage(project, engine, {lock, client, cacheDir: options.cacheDir, logger})
+  const sdk = await resolveSdkImage(project, engine, {lock, client, cacheDir: options.cacheDir, logger, trust})
   const releaseLock = await acquireBuildLock(layout.lockFile, options.command, logger)
   let kits: KitEnvironment
   try {
@@ -135,7 +135,7 @@ function gpgSignerFinder(options: BuildSessionOptions, engine: Engine, projectRo
 }
 
 /** The kit environment of the build: the external kits of the lock, fetched for the build's arch when missing. */
-async function prepareKits(project: Project, lock: Lock | undefined, options: {client: () => RegistryClient; layout: BuildLayout; logger: Logger; trust: KitTrust}): Promise<KitEnvironment> {
+async function prepareKits(project: Project, lock: Lock | undefined, options: {client: () => RegistryClient; layout: BuildLayout; logger: Logger; trust: ImageTrust}): Promise<KitEnvironment> {
   const {client, layout, logger, trust} = options
   let externalKitRepos = {}
   if (lock !== undefined && lock.kit.length > 0) {
@@ -148,6 +148,7 @@ async function prepareKits(project: Project, lock: Lock | undefined, options: {c
     sdk: lock?.sdk ?? project.sdk!,
     externalKits: (lock?.kit ?? []).map(({name, version, vendor}) => ({name, version, vendor})),
     externalKitRepos,
+    vendorKeys: project.trust.signingKeys,
   }
 }
 

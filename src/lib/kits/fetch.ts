@@ -37,7 +37,7 @@ import {describeLockedImage, type Lock, type LockedImage, lockDigest} from '../p
 import {findImageOverride} from '../project/override.js'
 import {toProjectImage} from '../project/project-image.js'
 import type {Project} from '../project/project.js'
-import type {KitTrust} from '../signing/kit-trust.js'
+import type {ImageTrust} from '../signing/image-trust.js'
 import type {Logger} from '../ui/logger.js'
 import {extractTarSafely} from './safe-extract.js'
 
@@ -46,7 +46,7 @@ export interface FetchKitsOptions {
   layout: BuildLayout
   logger: Logger
   /** Each kit's image index is checked against it (or its earlier check, recorded in the cache, reused). */
-  trust: KitTrust
+  trust: ImageTrust
   signal?: AbortSignal
 }
 

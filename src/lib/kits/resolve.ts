@@ -42,6 +42,8 @@ export interface Resolution {
   kits: ResolvedKit[]
   /** what named the SDK: 'Twoliter.toml [sdk]' and/or kit paths */
   sdkPaths: string[][]
+  /** The SDK's image index in its registry, by the digest the registry gives it (what a signature names). */
+  sdkIndex: ImageReference
 }
 
 type ResolvableProject = Pick<Project, 'file' | 'sdk' | 'kits' | 'vendors' | 'override'>
@@ -147,11 +149,12 @@ class Resolver {
     const kits = await this.traverse()
     if (this.conflict !== undefined) throw this.versionConflictError(this.conflict)
     const sdk = this.chooseSdk()
-    const lockedSdk = await this.resolveSdk(sdk)
+    const {locked: lockedSdk, index: sdkIndex} = await this.resolveSdk(sdk)
     return {
       lock: {schemaVersion: LOCK_SCHEMA_VERSION, sdk: lockedSdk, kit: kits.map((kit) => kit.locked)},
       kits,
       sdkPaths: sdk.paths,
+      sdkIndex,
     }
   }
 
@@ -318,7 +321,7 @@ class Resolver {
   }
 
   /** The SDK is pinned by its digest only: its metadata is never read. */
-  private async resolveSdk(sdk: SdkCandidate): Promise<LockedImage> {
+  private async resolveSdk(sdk: SdkCandidate): Promise<{locked: LockedImage; index: ImageReference}> {
     const image = toProjectImage(this.project, sdk.ref)
     this.prefetchSdk(sdk.ref)
     let list: FetchedManifest
@@ -329,7 +332,7 @@ class Resolver {
     }
 
     this.logger.debug(`resolved the SDK ${describeProjectImage(image)}`)
-    return {...sdk.ref, source: image.source.toString(), digest: lockDigest(list.bytes)}
+    return {locked: {...sdk.ref, source: image.source.toString(), digest: lockDigest(list.bytes)}, index: list.reference.byDigest(list.digest)}
   }
 
   private vendorDeclared(ref: ImageRef): boolean {

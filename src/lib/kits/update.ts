@@ -10,7 +10,7 @@ import {assertLockFits, projectInputsDigest} from '../project/lock-inputs.js'
 import {LOCK_FILE, type Lock, locksEqual, readLock, writeLock} from '../project/lock.js'
 import {toProjectImage} from '../project/project-image.js'
 import type {Project} from '../project/project.js'
-import type {KitTrust} from '../signing/kit-trust.js'
+import type {ImageTrust} from '../signing/image-trust.js'
 import type {Logger} from '../ui/logger.js'
 import {type LockChange, diffLocks} from './lock-diff.js'
 import {type Resolution, resolveLock} from './resolve.js'
@@ -26,8 +26,8 @@ export interface UpdateResult {
 export interface UpdateOptions {
   client: RegistryClient
   logger: Logger
-  /** Every resolved kit is checked against it before the lock is written. */
-  trust: KitTrust
+  /** Every resolved kit, and the SDK, is checked against it before the lock is written. */
+  trust: ImageTrust
   dryRun?: boolean
 }
 
@@ -36,6 +36,7 @@ export async function updateLock(project: Project, options: UpdateOptions): Prom
   const previous = await readLock(project.root)
   const resolution = await resolveLock(project, {client: options.client, logger: options.logger})
   for (const kit of resolution.kits) await options.trust.verify(kit.locked, kit.index.toString())
+  await options.trust.verify(resolution.lock.sdk, resolution.sdkIndex.toString(), 'SDK')
   const lock: Lock = {...resolution.lock, projectInputs: projectInputsDigest(project)}
   const changes = diffLocks(previous, lock)
   const unchanged = previous !== undefined && locksEqual(previous, lock) && previous.projectInputs === lock.projectInputs
@@ -47,7 +48,7 @@ export interface LockForBuildOptions {
   engine: Engine
   client: () => RegistryClient
   logger: Logger
-  trust: KitTrust
+  trust: ImageTrust
 }
 
 /**
