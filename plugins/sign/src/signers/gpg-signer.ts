@@ -1,5 +1,3 @@
-import {mkdtemp, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -7,7 +5,10 @@ import type {Signer, SigningKey, TwoliterContext} from '@twoliter/plugin-api'
 
 import {SigningError} from '../errors.js'
 import {describeProblem, type GpgSigningKey, signRpms, verifyRpms} from '../gpg/rpm-signing.js'
+import {withScratchDirectory} from '../scratch.js'
 import {stageRpms} from './rpm-staging.js'
+
+const SCRATCH_PREFIX = 'twoliter-gpg-signer-'
 
 /**
  * GPG signatures of RPMs, made with rpmsign and checked with rpmkeys in the SDK, through twoliter's engine
@@ -31,7 +32,7 @@ export function gpgSigner(context: TwoliterContext): Signer {
     }),
     async signRpms(request) {
       const key = gpgKey(request.key)
-      return withScratchDirectory(async (scratch) => {
+      return withScratchDirectory(SCRATCH_PREFIX, async (scratch) => {
         const staged = await stageRpms(request.rpms, path.join(scratch, 'rpms'))
         const result = await signRpms({runner, sdkImage: request.sdkImage, rpmsDir: staged.dir, key, workDir: path.join(scratch, 'work'), onLine, signal: request.signal})
         const signed = new Set(result.signed)
@@ -43,7 +44,7 @@ export function gpgSigner(context: TwoliterContext): Signer {
       })
     },
     async verifyRpms(request) {
-      return withScratchDirectory(async (scratch) => {
+      return withScratchDirectory(SCRATCH_PREFIX, async (scratch) => {
         const staged = await stageRpms(request.rpms, path.join(scratch, 'rpms'))
         const checks = await verifyRpms({runner, sdkImage: request.sdkImage, rpmsDir: staged.dir, publicKeys: request.publicKeys, workDir: scratch, onLine, signal: request.signal})
         const byRelative = new Map(checks.map((check) => [check.rpm, check]))
@@ -101,15 +102,6 @@ function gpgKey(key: SigningKey): GpgSigningKey {
  * be, and is often a tmpfs, so the key need not touch a disk. The engine runs on this host (the RPMs are
  * mounted from it too), so paths here are mountable.
  */
-async function withScratchDirectory<T>(work: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'twoliter-gpg-signer-'))
-  try {
-    return await work(dir)
-  } finally {
-    await rm(dir, {recursive: true, force: true})
-  }
-}
-
 function scriptMissed(rpms: string[], what: string): SigningError {
   return new SigningError(`${what} ${rpms.join(', ')}, and reported no error.`, {
     code: 'gpg.container-failed',
