@@ -11,13 +11,13 @@ import type {Signer} from '@twoliter/plugin-api'
 import {expect} from 'chai'
 import {execFileSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {cp, mkdir, mkdtemp, open, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
+import {cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {gunzipSync} from 'node:zlib'
 
 import {type GeneratedGpgKey, generateGpgKey} from '../../plugins/sign/src/gpg/keygen.js'
-import {filesHolding, filesUnder, privateKeyNeedles} from '../../plugins/sign/test/gpg/helpers.js'
+import {filesHolding, filesUnder, flipPayloadByte, privateKeyNeedles} from '../../plugins/sign/test/gpg/helpers.js'
 import {hostArch} from '../../src/lib/build/arch.js'
 import {type KitBuildResult, buildKits} from '../../src/lib/build/kit-builds.js'
 import type {BuildReporter, NodeReport, PackageBuildOptions} from '../../src/lib/build/package-builds.js'
@@ -128,6 +128,20 @@ describe('build: RPM signing with Infra.toml [rpm-signing] (real engine)', funct
     expect(keyEntry!.content.toString().trim()).to.equal((await readFile(key.publicKeyFile, 'utf8')).trim())
   })
 
+  it('`twoliter verify` checks the built archive\'s RPMs against the public key, and against the archive\'s own key with a warning', async () => {
+    const archive = path.join(kitDir('kit-a'), (await readdir(kitDir('kit-a'))).find((name) => name.endsWith('.tar'))!)
+    const given = twoliter(['verify', archive, '--key', key.publicKeyFile, '--sdk-image', sdkImage, '--json'], work)
+    expect(given.status, given.stderr).to.equal(0)
+    const result = JSON.parse(given.stdout) as {verified: boolean; keySource: string; rpms: Array<{ok: boolean}>}
+    expect(result).to.include({verified: true, keySource: 'given'})
+    expect(result.rpms.length).to.equal((await allRpms()).filter((rpm) => !/-debug(info|source)-/.test(rpm)).length)
+    expect(result.rpms.every((rpm) => rpm.ok)).to.equal(true)
+
+    const own = twoliter(['verify', archive, '--sdk-image', sdkImage], work)
+    expect(own.status, own.stderr).to.equal(0)
+    expect(own.stderr).to.include('RPM-GPG-KEY')
+  })
+
   it('a second build starts no container: nothing is signed again', async () => {
     const before = await Promise.all((await allRpms()).map(async (file) => (await stat(file)).mtimeMs))
     const result = await build('kit-a')
@@ -173,7 +187,7 @@ describe('build: RPM signing with Infra.toml [rpm-signing] (real engine)', funct
   it('refuses to assemble the kit when an RPM was modified after signing, naming it', async () => {
     const rpm = (await readdir(rpmsDir('pkg-a'))).find((file) => file.endsWith(`.${ARCH}.rpm`))!
     const file = path.join(rpmsDir('pkg-a'), rpm)
-    await flipByte(file)
+    await flipPayloadByte(file)
     // The build record made to match the changed file's size and time (as a `touch -r` would): only the
     // signature check can notice.
     const recordFile = path.join(project, 'build/state', ARCH, 'packages/pkg-a.json')
@@ -280,19 +294,6 @@ describe('build: RPM signing with Infra.toml [rpm-signing] (real engine)', funct
     }
   }
 })
-
-async function flipByte(file: string): Promise<void> {
-  const handle = await open(file, 'r+')
-  try {
-    const {size} = await handle.stat()
-    const byte = Buffer.alloc(1)
-    await handle.read(byte, 0, 1, size - 100)
-    byte[0] = byte[0]! ^ 0xff
-    await handle.write(byte, 0, 1, size - 100)
-  } finally {
-    await handle.close()
-  }
-}
 
 function gunzip(content: Buffer): Buffer {
   try {

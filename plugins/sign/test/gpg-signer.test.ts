@@ -9,7 +9,7 @@ import {Config} from '@oclif/core'
 import type {Signer} from '@twoliter/plugin-api'
 import {expect} from 'chai'
 import {randomBytes} from 'node:crypto'
-import {chmod, copyFile, cp, mkdir, mkdtemp, open, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
+import {chmod, copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -21,7 +21,7 @@ import {REPO} from '../../../test/helpers/cli.js'
 import {connectEngine, ensureLocalSdk} from '../../../test/helpers/sdk.js'
 import {isSigningError, type SigningError} from '../src/errors.js'
 import {type GeneratedGpgKey, generateGpgKey} from '../src/gpg/keygen.js'
-import {buildTestRpms, filesHolding, filesUnder, privateKeyNeedles, TEST_RPMS} from './gpg/helpers.js'
+import {buildTestRpms, filesHolding, filesUnder, flipPayloadByte, privateKeyNeedles, TEST_RPMS} from './gpg/helpers.js'
 
 describe('the gpg signer of @twoliter/sign (real engine)', function () {
   this.timeout(300_000)
@@ -131,16 +131,7 @@ describe('the gpg signer of @twoliter/sign (real engine)', function () {
     const {rpms} = await freshRpms()
     const {publicKey} = await signer.signRpms({rpms, key: {ref: keyA.privateKeyFile, passphrase}, sdkImage})
     const [intact, tampered] = rpms as [string, string]
-    const handle = await open(tampered, 'r+')
-    try {
-      const {size} = await handle.stat()
-      const byte = Buffer.alloc(1)
-      await handle.read(byte, 0, 1, size - 100)
-      byte[0] = byte[0]! ^ 0xff
-      await handle.write(byte, 0, 1, size - 100)
-    } finally {
-      await handle.close()
-    }
+    await flipPayloadByte(tampered)
 
     const unsigned = path.join(sourceRpms, TEST_RPMS[0]!)
     const {results} = await signer.verifyRpms!({rpms: [intact, tampered, unsigned], publicKeys: [publicKey!], sdkImage})

@@ -1,7 +1,7 @@
 /** Test RPMs built in the SDK, reading RPM headers back in the SDK, and scanning directories for secrets. */
 
 import {expect} from 'chai'
-import {mkdir, readFile, readdir, writeFile} from 'node:fs/promises'
+import {mkdir, open, readFile, readdir, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {ContainerRunner} from '../../src/gpg/runner.js'
@@ -152,4 +152,18 @@ export function privateKeyNeedles(privateArmored: string, publicArmored: string)
   }
 
   return needles
+}
+
+/** Flips one byte of an RPM's payload (100 bytes before its end), as a change made after signing would. */
+export async function flipPayloadByte(file: string): Promise<void> {
+  const handle = await open(file, 'r+')
+  try {
+    const {size} = await handle.stat()
+    const byte = Buffer.alloc(1)
+    await handle.read(byte, 0, 1, size - 100)
+    byte[0] = byte[0]! ^ 0xff
+    await handle.write(byte, 0, 1, size - 100)
+  } finally {
+    await handle.close()
+  }
 }

@@ -7,7 +7,7 @@
 
 import {expect} from 'chai'
 import {randomBytes} from 'node:crypto'
-import {copyFile, cp, mkdir, mkdtemp, open, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
+import {copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -17,7 +17,7 @@ import {isSigningError, type SigningError} from '../../src/gpg/errors.js'
 import {type GeneratedGpgKey, generateGpgKey} from '../../src/gpg/keygen.js'
 import {type GpgSigningKey, requireVerified, signRpms, type SignRpmsResult, verifyRpms} from '../../src/gpg/rpm-signing.js'
 import type {ContainerRunner} from '../../src/gpg/runner.js'
-import {buildTestRpms, filesHolding, filesUnder, privateKeyNeedles, queryRpms, TEST_RPMS} from './helpers.js'
+import {buildTestRpms, filesHolding, filesUnder, flipPayloadByte, privateKeyNeedles, queryRpms, TEST_RPMS} from './helpers.js'
 
 const PASSPHRASE_ENV = 'TWOLITER_TEST_GPG_PASSPHRASE'
 
@@ -169,16 +169,7 @@ describe('GPG signing of RPMs in the SDK (real engine)', function () {
     const rpmsDir = await freshRpms()
     const result = await sign(rpmsDir, {file: keyA.privateKeyFile, passphraseEnv: PASSPHRASE_ENV})
     const tampered = path.join(rpmsDir, TEST_RPMS[1]!)
-    const handle = await open(tampered, 'r+')
-    try {
-      const {size} = await handle.stat()
-      const byte = Buffer.alloc(1)
-      await handle.read(byte, 0, 1, size - 100)
-      byte[0] = byte[0]! ^ 0xff
-      await handle.write(byte, 0, 1, size - 100)
-    } finally {
-      await handle.close()
-    }
+    await flipPayloadByte(tampered)
 
     const checks = await verifyRpms({runner, sdkImage, rpmsDir, publicKeys: [result.publicKey], workDir})
     const byRpm = Object.fromEntries(checks.map((check) => [check.rpm, check]))

@@ -9,6 +9,7 @@ import {twoliterContext} from '../../twoliter-context.js'
 import {SignCommand} from '../../command.js'
 import {SigningError} from '../../errors.js'
 import {readPassword} from '../../password.js'
+import {LOCAL_SDK_IMAGE} from '../../sdk-image.js'
 
 export interface KeygenResult {
   type: 'cosign' | 'gpg'
@@ -19,7 +20,6 @@ export interface KeygenResult {
 }
 
 /** The local SDK's image, which has gpg; `sdk build-local` makes it. */
-const LOCAL_SDK_IMAGE = 'twoliter-local-sdk:latest'
 
 export default class SignKeygen extends SignCommand {
   static override summary = 'Create a signing key pair.'
