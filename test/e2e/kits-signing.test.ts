@@ -136,6 +136,18 @@ describe('kit signatures: update and fetch verify kits of vendors with signing-k
     }
   })
 
+  it('checks each signature once when fetch resolves the lock first, and records it for the next fetch', async () => {
+    sign(await pushKit('once'), 'trusted')
+    const root = await project('once', {keys: ['trusted']})
+    const fetch = run(['fetch', '--arch', 'x86_64', '--log-level', 'debug'], root)
+    expect(fetch.status, fetch.stderr).to.equal(0)
+    expect(fetch.stderr).to.include('running `twoliter update` first')
+    expect(fetch.stderr.match(/kit once-1\.0\.0@v \(\S+\) is signed by/g)).to.have.length(1)
+    expect(fetch.stderr.match(/SDK sdk-0\.1\.0@v \(\S+\) is signed by/g)).to.have.length(1)
+    const cache = path.join(root, 'build/external-kits/cache')
+    expect((await readdir(cache)).filter((name) => name.endsWith('.verified'))).to.have.length(1)
+  })
+
   it('refuses an SDK its vendor did not sign, although the kit is signed', async () => {
     await pushSdk(registry.host, {version: '0.2.0', signed: false})
     const pushed = await pushSyntheticKit(registry.host, {repository: 'v/on-new-sdk', metadata: kitMetadata('on-new-sdk', '1.0.0', {...SDK, version: '0.2.0'})}, client)

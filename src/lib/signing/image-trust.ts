@@ -49,6 +49,8 @@ export function projectImageTrust(project: Pick<Project, 'trust' | 'file' | 'roo
 export class ImageTrust {
   private readonly warned = new Set<string>()
   private signer?: Promise<Signer>
+  /** Signed images already verified by this command (an update before a fetch checks each one once). */
+  private readonly verified = new Map<string, ImageVerdict>()
 
   constructor(
     private readonly settings: TrustSettings,
@@ -82,6 +84,8 @@ export class ImageTrust {
       return {verified: false}
     }
 
+    const known = this.verified.get(reference)
+    if (known !== undefined) return known
     const signer = await (this.signer ??= this.options.findSigner())
     const failures: string[] = []
     const keyIds: string[] = []
@@ -95,6 +99,7 @@ export class ImageTrust {
 
     if (keyIds.length > 0) {
       this.options.logger.debug(`${kind} ${describeImage(image)} (${reference}) is signed by ${keyIds.join(', ')}`)
+      this.verified.set(reference, {verified: true, keyIds})
       return {verified: true, keyIds}
     }
 
