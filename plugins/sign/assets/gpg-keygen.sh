@@ -14,17 +14,8 @@ set -euo pipefail
 set +x
 umask 077
 
-error() { # kind exit-code detail...
-  local kind=$1 code=$2
-  shift 2
-  echo "twoliter-error: $kind $*"
-  exit "$code"
-}
-
-show_log() {
-  [ -s "$1" ] || return 0
-  grep -v -e 'trustdb' -e 'marginals needed' -e 'depth: 0' "$1" | tail -n 15 | sed 's/^/    /' || true
-}
+# shellcheck source=common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 : "${KEY_NAME:?}" "${KEY_EMAIL:?}" "${HOST_UID:?}" "${HOST_GID:?}"
 algo=${KEY_ALGO:-rsa3072}
