@@ -42,6 +42,17 @@ export interface Signer {
    * check, e.g. a public key is unreadable or the engine failed.
    */
   verifyRpms?(request: VerifyRpmsRequest): Promise<VerifyRpmsResult>
+  /**
+   * Opens the private key (reads it and decrypts it with its passphrase) without signing anything, so that
+   * a command can stop before it changes anything when the key would not sign. Optional: callers skip the
+   * check for signers without it. Rejects with the reason (unreadable key, wrong passphrase, ...).
+   */
+  checkKey?(key: SigningKey): Promise<CheckKeyResult>
+}
+
+export interface CheckKeyResult {
+  /** The key's id, as the signer shows it (for cosign keys, the SHA-256 of the public key, hex). */
+  keyId: string
 }
 
 export interface SignerDescription {

@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import type {Signer} from '@twoliter/plugin-api'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {projectFlags} from '../../cli/flags.js'
@@ -12,6 +13,7 @@ import {hostArch} from '../../lib/build/arch.js'
 import {publishLifecycle} from '../../lib/extensions/publish-lifecycle.js'
 import {type PublishedKit, publishKit} from '../../lib/kits/publish.js'
 import {readInfraVendors} from '../../lib/project/infra-toml.js'
+import type {SourceLocation} from '../../lib/errors.js'
 import {openProject} from '../../lib/project/project.js'
 
 export default class PublishKit extends BaseCommand {
@@ -23,7 +25,7 @@ export default class PublishKit extends BaseCommand {
 
 The registry is Infra.toml's [vendor.VENDOR] registry when Infra.toml names the vendor, else Twoliter.toml's [vendor.VENDOR] registry, so a project needs no Infra.toml just to publish; a warning says so when both name the vendor with different registries. Credentials come from plugins (twoliter:registry-auth), else docker's config.json and credential helpers. Plugins hear twoliter:pre-publish and twoliter:post-publish; the project's [hooks] pre-publish-kit and post-publish-kit steps run around the push.
 
-When Infra.toml's [vendor.VENDOR] has cosign-key = "FILE" (a cosign private key, e.g. from \`twoliter sign keygen --type cosign\`, its password in COSIGN_PASSWORD), the index and each image are signed after the push with the cosign signer of @twoliter/sign: cosign-compatible signatures under the tag sha256-<hex>.sig, which \`twoliter verify\` and cosign check. A key file that cannot be read stops the publication before anything is pushed.
+When Infra.toml's [vendor.VENDOR] has cosign-key = "FILE" (a cosign private key, e.g. from \`twoliter sign keygen --type cosign\`, its password in COSIGN_PASSWORD), the index and each image are signed after the push with the cosign signer of @twoliter/sign: cosign-compatible signatures under the tag sha256-<hex>.sig, which \`twoliter verify\` and cosign check. The key is opened with its password before anything is pushed: a key file that cannot be read, or a wrong password, stops the publication with nothing pushed.
 
 Result (--json): {reference, digest, lockDigest, images: [{arch, reference, digest, blobs: {existed, mounted, uploaded}}], signatures}.`
 
@@ -59,6 +61,7 @@ Result (--json): {reference, digest, lockDigest, images: [{arch, reference, dige
         buildId: (await projectBuildId(project.root)).id,
         client: commandRegistryClient(this.config, {logger: this.logger, projectRoot: project.root}),
         signImage: (reference, keyFile) => this.signImage(project.root, reference, keyFile),
+        checkSigningKey: (keyFile, location) => this.checkSigningKey(project.root, keyFile, location),
         logger: this.logger,
         lifecycle: publishLifecycle(this.config, project, {logger: this.logger, signal: interrupt.signal}),
       })
@@ -69,11 +72,34 @@ Result (--json): {reference, digest, lockDigest, images: [{arch, reference, dige
     }
   }
 
-  /** With the cosign signer of the plugins (the bundled @twoliter/sign), the password from COSIGN_PASSWORD. */
+  private cosignLookup: Promise<Signer> | undefined
+
+  /** The cosign signer of the plugins (the bundled @twoliter/sign), looked up once. */
+  private cosignSigner(projectRoot: string): Promise<Signer> {
+    if (this.cosignLookup === undefined) {
+      const credentialProvider = registryCredentialProvider(this.config, {logger: this.logger, projectRoot})
+      const context = hookContext({logger: this.logger, projectRoot, credentialProvider})
+      this.cosignLookup = findSigner(this.config, 'cosign', {context, logger: this.logger})
+    }
+
+    return this.cosignLookup
+  }
+
+  /** Opens the key with the password from COSIGN_PASSWORD before the push; signers without checkKey are not asked. */
+  private async checkSigningKey(projectRoot: string, keyFile: string, location: SourceLocation): Promise<void> {
+    const signer = await this.cosignSigner(projectRoot)
+    if (signer.checkKey === undefined) return
+    try {
+      const {keyId} = await signer.checkKey({ref: keyFile, passphrase: process.env.COSIGN_PASSWORD})
+      this.logger.debug(`the cosign key ${keyFile} opens (key ${keyId.slice(0, 16)})`)
+    } catch (error) {
+      throw signingFailure(error, `The cosign-key ${keyFile} cannot sign, so nothing was published`, 'publish.cosign-key', location)
+    }
+  }
+
+  /** With the cosign signer, the password from COSIGN_PASSWORD. */
   private async signImage(projectRoot: string, reference: string, keyFile: string): Promise<string> {
-    const credentialProvider = registryCredentialProvider(this.config, {logger: this.logger, projectRoot})
-    const context = hookContext({logger: this.logger, projectRoot, credentialProvider})
-    const signer = await findSigner(this.config, 'cosign', {context, logger: this.logger})
+    const signer = await this.cosignSigner(projectRoot)
     try {
       return (await signer.signImage({reference, key: {ref: keyFile, passphrase: process.env.COSIGN_PASSWORD}})).signature
     } catch (error) {

@@ -157,6 +157,8 @@ export interface PublishKitRequest {
   lifecycle?: PublishLifecycle
   /** Signs `repository@digest` with the cosign private key file; resolves where the signature went. Needed when Infra.toml names a cosign-key. */
   signImage?: (reference: string, keyFile: string) => Promise<string>
+  /** Opens the cosign private key file with its password, rejecting when it would not sign; called before anything is pushed. */
+  checkSigningKey?: (keyFile: string, location: SourceLocation) => Promise<void>
 }
 
 export async function publishKit(request: PublishKitRequest): Promise<PublishedKit> {
@@ -172,7 +174,12 @@ export async function publishKit(request: PublishKitRequest): Promise<PublishedK
     outputs: archives.map((archive) => archive.file),
   }
   const cosignKey = request.infra?.cosignKeys[request.vendor]
-  if (cosignKey !== undefined) await checkReadable(cosignKey.file, cosignKey.location)
+  if (cosignKey !== undefined) {
+    await checkReadable(cosignKey.file, cosignKey.location)
+    // A wrong password found after the push would leave the kit published unsigned.
+    await request.checkSigningKey?.(cosignKey.file, cosignKey.location)
+  }
+
   await request.lifecycle?.beforePublish(step)
   const repository = `${registry}/${request.repo ?? kitName}`
   const pushed = await publishKitArchives(request.client, repository, project.releaseVersion, archives, logger)

@@ -5,7 +5,7 @@
 
 import type {Signer, TwoliterContext} from '@twoliter/plugin-api'
 
-import {TwoliterError} from '../errors.js'
+import {type SourceLocation, TwoliterError} from '../errors.js'
 import {callCapability} from '../extensions/capabilities.js'
 import type {HookRunner} from '../extensions/hook-runner.js'
 import {hookTimeoutMs} from '../extensions/hook-timeouts.js'
@@ -26,10 +26,11 @@ export async function findSigner(config: HookRunner, id: string, options: {conte
 }
 
 /** A signer's rejection as twoliter's error: its message and hint when it gave them, under `code`. */
-export function signingFailure(error: unknown, what: string, code: string): TwoliterError {
+export function signingFailure(error: unknown, what: string, code: string, location?: SourceLocation): TwoliterError {
   const {message, hint} = error as {message?: unknown; hint?: unknown}
   return new TwoliterError(`${what}: ${typeof message === 'string' ? message : String(error)}`, {
     hint: typeof hint === 'string' ? hint : 'Run again with --log-level debug for details.',
     code,
+    location,
   })
 }
