@@ -7,11 +7,16 @@
 #                         metadata.spec (the variant's metadata RPM) and repos.list (`<id> <priority>`
 #                         per line, most preferred first); this script writes rootfs.tar (the installed
 #                         root), packages.jsonl (one JSON object per installed RPM), install-time
+#   /twoliter/keys/<id>/*.asc  the armored GPG public keys the RPMs of repo <id> must be signed with
+#                         (read-only, optional): such a repo gets gpgcheck=1, the others gpgcheck=0
 # and ARCH, PACKAGES (the included packages, without the bottlerocket- prefix), HOST_UID, HOST_GID in
 # the environment. Exit codes: 3 the metadata RPM failed to build, 4 dnf could not resolve the packages,
-# 5 rpm could not install them, anything else an unexpected failure.
+# 5 rpm could not install them, 6 an RPM's signature was refused (dnf's gpgcheck, or the check below of
+# each RPM against the keys of the repo it came from), anything else an unexpected failure.
 set -euo pipefail
 : "${ARCH:?}" "${PACKAGES?}" "${HOST_UID:?}" "${HOST_GID:?}"
+# shellcheck source=repo-signatures.sh
+source "$(dirname "$0")/repo-signatures.sh"
 
 work=/twoliter/work
 repos=/tmp/repos
@@ -66,7 +71,7 @@ name=$1
 baseurl=file://$3
 priority=$2
 enabled=1
-gpgcheck=0
+$(repo_gpg_settings "$1")
 repo_gpgcheck=0
 module_hotfixes=1
 skip_if_unavailable=False
@@ -88,18 +93,27 @@ while read -r id priority; do
     createrepo_c --quiet --no-database "$repos/$id"
     add_repo "$id" "$priority" "$repos/$id"
   fi
-  echo "    $id (priority $priority)"
+  if compgen -G "/twoliter/keys/$id/*.asc" >/dev/null; then
+    echo "    $id (priority $priority, gpgcheck against $(find "/twoliter/keys/$id" -name '*.asc' | wc -l) key(s))"
+  else
+    echo "    $id (priority $priority)"
+  fi
 done <"$work/repos.list"
 
 requested=(bottlerocket-metadata)
 for package in $PACKAGES; do requested+=("bottlerocket-$package"); done
 echo "twoliter: dnf install ${requested[*]}"
+# -y imports the repos' keys (gpgkey) into the rpm database of the empty install root, never the image's.
 if ! dnf -y --noplugins -c "$conf" --releasever 0 --installroot /tmp/empty --forcearch "$ARCH" \
   --setopt=install_weak_deps=True \
   --downloadonly --downloaddir "$rpms" \
-  install "${requested[@]}"; then
+  install "${requested[@]}" 2>&1 | tee /tmp/dnf.log; then
+  if grep -q 'GPG check FAILED' /tmp/dnf.log; then exit 6; fi
   exit 4
 fi
+
+echo "twoliter: checking the signatures of the RPMs against the keys of their repos"
+if ! check_repo_signatures "$rpms" /tmp/repo-dirs; then exit 6; fi
 
 echo "twoliter: rpm -i"
 install_time="$(date -u +%Y-%m-%dT%H:%M:%SZ)"

@@ -9,10 +9,13 @@ import type {BuildLog} from './build-log.js'
 import {type OutputFile, describeOutputFiles} from './build-record.js'
 import {checkMountableHostPath} from './host-paths.js'
 import type {BuildLayout} from './layout.js'
+import {CONTAINER_KEYS_DIR, GpgFailureReport, type RepoGpgCheck, describeGpgCheck, writeRepoKeys} from './repo-gpgcheck.js'
 import type {RpmSignature} from './rpm-signing.js'
 
 export const SDK_TOOLS_DIR = fileURLToPath(new URL('../../../assets/sdk-tools/', import.meta.url))
 export const RPMBUILD_SCRIPT = path.join(SDK_TOOLS_DIR, 'rpmbuild.sh')
+/** Sourced by rpmbuild.sh and variant-install.sh: part of both recipes. */
+export const REPO_SIGNATURES_SCRIPT = path.join(SDK_TOOLS_DIR, 'repo-signatures.sh')
 
 export interface PackageBuildRequest {
   member: PackageMember
@@ -28,6 +31,11 @@ export interface PackageBuildRequest {
   externalFiles: Record<string, string>
   /** Yum repositories of kits it may take build dependencies from: repo id → directory. */
   kitRepos?: Record<string, string>
+  /**
+   * The keys dnf checks build dependencies against, by repo id: a kit's id of kitRepos, or LOCAL_DEPS_REPO
+   * for the RPMs of dependencyRpmDirs. A repo without keys is not checked.
+   */
+  repoGpgChecks?: Record<string, RepoGpgCheck | undefined>
   /** The package's log: everything the container prints goes there. */
   log: BuildLog
   /** Called with each complete line the build prints. */
@@ -45,6 +53,9 @@ export interface PackageBuildOutputs {
   /** How the RPMs were signed, when they were. */
   signature?: RpmSignature
 }
+
+/** The repo id rpmbuild.sh gives the RPMs of the packages a package is built against. */
+export const LOCAL_DEPS_REPO = 'local'
 
 export class PackageBuildError extends TwoliterError {
   constructor(
@@ -83,8 +94,11 @@ export async function buildPackage(engine: Engine, request: PackageBuildRequest)
   const staging = await mkdtemp(path.join(layout.stagingDir, `${name}-`))
   const output = path.join(staging, 'output')
   await mkdir(output)
+  const keysDir = path.join(staging, 'keys')
   const {log} = request
+  const gpgReport = new GpgFailureReport()
   try {
+    await writeRepoKeys(keysDir, request.repoGpgChecks ?? {})
     const {exitCode} = await engine.run(
       {
         image: request.sdkImage,
@@ -97,17 +111,21 @@ export async function buildPackage(engine: Engine, request: PackageBuildRequest)
           HOST_UID: String(process.getuid?.() ?? 0),
           HOST_GID: String(process.getgid?.() ?? 0),
         },
-        mounts: [...mounts, {host: output, container: '/twoliter/output'}],
+        mounts: [...mounts, {host: keysDir, container: CONTAINER_KEYS_DIR, readOnly: true}, {host: output, container: '/twoliter/output'}],
         network: 'none',
         labels: {'dev.twoliter.project': layout.projectRoot, 'dev.twoliter.node': `package/${name}`},
       },
       {
         onOutput: (text) => {
-          for (const line of log.write(text)) request.onLine?.(line)
+          for (const line of log.write(text)) {
+            gpgReport.line(line)
+            request.onLine?.(line)
+          }
         },
         signal: request.signal,
       },
     )
+    if (exitCode === 6) throw buildDependencySignatureFailure(request, gpgReport)
     if (exitCode !== 0) throw new PackageBuildError(name, log.file, log.lastLines(), `the build exited with code ${exitCode}`)
 
     const rpms = (await readdir(output)).filter((file) => file.endsWith('.rpm')).sort()
@@ -124,6 +142,30 @@ export async function buildPackage(engine: Engine, request: PackageBuildRequest)
   } finally {
     await rm(staging, {recursive: true, force: true})
   }
+}
+
+/** A build dependency whose signature the keys of its repository refuse: which repo, which RPM, what to do. */
+function buildDependencySignatureFailure(request: PackageBuildRequest, report: GpgFailureReport): TwoliterError {
+  const checks = request.repoGpgChecks ?? {}
+  const describeRepo = (id: string | undefined) => {
+    if (id === undefined) return ''
+    const check = checks[id]
+    const what = id === LOCAL_DEPS_REPO ? "the project's packages it is built against" : `kit repository ${id}`
+    return ` of ${what}${check === undefined ? '' : `, checked against ${describeGpgCheck(check)}`}`
+  }
+
+  const refused = report.refused.map((entry) => `${entry.rpm}${describeRepo(entry.repo)}: ${entry.reason}`)
+  const trusts = new Set(report.refused.map((entry) => (entry.repo === undefined ? undefined : checks[entry.repo]?.trust)))
+  const hints: string[] = []
+  if (trusts.has('vendor-keys')) hints.push("An external kit must be signed with a GPG key its vendor lists in signing-keys in Twoliter.toml: check that the vendor's current public key is listed there, and fetch the kit again (`twoliter fetch`).")
+  if (trusts.has('kit-key')) hints.push("A kit's RPMs must verify against the RPM-GPG-KEY it carries; when they do not, the kit was changed after it was built: build the local kit again (`twoliter build kit <kit> --force`), or fetch the external kit again (`twoliter fetch`).")
+  if (trusts.has('project-key')) hints.push('The packages it is built against must be signed with the key of Infra.toml [rpm-signing]: build them again with --force.')
+  if (hints.length === 0) hints.push('Build or fetch the kits again, and check signing-keys in Twoliter.toml.')
+  const tail = refused.length > 0 ? '' : `\n${request.log.lastLines().map((line) => `    ${line}`).join('\n')}\n`
+  return new TwoliterError(
+    `package ${request.name} failed to build: the signature of ${refused.length > 1 ? `${refused.length} build dependencies` : 'a build dependency'} is refused${refused.length > 0 ? `: ${refused.join('; ')}` : ''}.${tail}`,
+    {hint: `${hints.join(' ')} The whole log is in ${request.log.file}.`, code: 'build.package-signature-refused'},
+  )
 }
 
 /** Puts `source` at `target`, moving whatever was there out of the way first; both renames are atomic. */

@@ -16,8 +16,9 @@ import {combineDigests, sha256} from './digest.js'
 import type {BuildLayout} from './layout.js'
 import type {BuildLifecycle, BuildStep, StepIO} from './lifecycle.js'
 import {packageInputs} from './package-inputs.js'
-import {RPMBUILD_SCRIPT, buildPackage} from './package-builder.js'
+import {LOCAL_DEPS_REPO, REPO_SIGNATURES_SCRIPT, RPMBUILD_SCRIPT, buildPackage} from './package-builder.js'
 import type {RpmSigning} from './rpm-signing.js'
+import {type RepoGpgCheck, type VendorGpgKeys, gpgCheckInputs, kitGpgCheck, projectGpgCheck} from './repo-gpgcheck.js'
 import {type NodeOutcome, runSchedule} from './scheduler.js'
 
 /** A yum repository of a kit that package builds may take build dependencies from. */
@@ -66,6 +67,8 @@ export interface KitEnvironment {
   externalKits: ImageRef[]
   /** The fetched external kits' repositories for the build's arch: repo id (`<vendor>-<kit>`) → repo. */
   externalKitRepos: Record<string, KitRepo>
+  /** Twoliter.toml's signing-keys by vendor: an external kit of a vendor with GPG keys is checked against them. */
+  vendorKeys?: VendorGpgKeys
 }
 
 export type NodeAction = 'built' | 'up-to-date' | 'failed' | 'not-run'
@@ -110,7 +113,7 @@ export async function buildPackages(context: BuildContext, targets: readonly str
 
   for (const name of names) graph.assertNoCycleFrom(name)
   const nodes = [...names].sort().map((name) => ({id: name, dependencies: graph.packageDependencies(name)}))
-  const recipeDigest = sha256(await readFile(RPMBUILD_SCRIPT))
+  const recipeDigest = sha256(Buffer.concat(await Promise.all([RPMBUILD_SCRIPT, REPO_SIGNATURES_SCRIPT].map((file) => readFile(file)))))
   const dist = distTag(await projectBuildId(context.layout.projectRoot))
   // Every external kit, and the local kits the package depends on: the same repos whichever kit's build
   // builds it, so its inputs do not change from one kit to the next.
@@ -118,6 +121,19 @@ export async function buildPackages(context: BuildContext, targets: readonly str
     const localKits = new Set(graph.kitDependencies(name))
     const local = Object.entries(options.kitRepos ?? {}).filter(([, repo]) => repo.kit === undefined || localKits.has(repo.kit))
     return {...context.kits.externalKitRepos, ...Object.fromEntries(local)}
+  }
+
+  // The keys dnf checks each repository of build dependencies against (see repo-gpgcheck.ts).
+  const repoGpgChecks = async (kitRepos: Record<string, KitRepo>, dependencies: readonly string[]): Promise<Record<string, RepoGpgCheck | undefined>> => {
+    const {externalKits, externalKitRepos, vendorKeys} = context.kits
+    const checks: Record<string, RepoGpgCheck | undefined> = {}
+    for (const [id, repo] of Object.entries(kitRepos)) {
+      const externalKit = repo.kit === undefined && externalKitRepos[id] !== undefined ? externalKits.find((kit) => `${kit.vendor}-${kit.name}` === id) : undefined
+      checks[id] = await kitGpgCheck({name: repo.kit ?? externalKit?.name ?? id, dir: repo.dir, external: externalKit !== undefined, vendor: externalKit?.vendor}, vendorKeys)
+    }
+
+    if (context.rpmSigning !== undefined && dependencies.length > 0) checks[LOCAL_DEPS_REPO] = projectGpgCheck(dependencies.map((d) => records.get(d)?.rpmSignature?.publicKey))
+    return checks
   }
 
   const records = new Map<string, BuildRecord>()
@@ -159,6 +175,8 @@ export async function buildPackages(context: BuildContext, targets: readonly str
     // The signing key's fingerprint (a digest of the key file and key id): a key change re-signs.
     const {rpmSigning} = context
     if (rpmSigning !== undefined) inputs['rpm-signing'] = rpmSigning.fingerprint
+    const gpgChecks = await repoGpgChecks(kitRepos, dependencies)
+    Object.assign(inputs, gpgCheckInputs(gpgChecks))
     const stateFile = context.layout.packageStateFile(name)
     const previous = await readBuildRecord(stateFile)
     const reasons = options.force ? ['--force'] : await reasonsToRebuild(previous, inputs, context.layout.rpmsDir(name))
@@ -197,6 +215,7 @@ export async function buildPackages(context: BuildContext, targets: readonly str
         dependencyRpmDirs: Object.fromEntries(dependencies.map((d) => [d, context.layout.rpmsDir(d)])),
         externalFiles,
         kitRepos: Object.fromEntries(Object.entries(kitRepos).map(([id, repo]) => [id, repo.dir])),
+        repoGpgChecks: gpgChecks,
         log,
         onLine,
         signal,

@@ -22,6 +22,8 @@ import type {InstalledPackage, PartitionPlan, VariantImageOptions} from '../vari
 import {type BuildId, projectBuildId} from './build-id.js'
 import {BuildLog} from './build-log.js'
 import {type BuildRecord, describeOutputFiles, outputDigestOf, readBuildRecord, reasonsToRebuild, writeBuildRecord} from './build-record.js'
+import {REPO_SIGNATURES_SCRIPT} from './package-builder.js'
+import {type RepoGpgCheck, gpgCheckInputs, kitGpgCheck, projectGpgCheck} from './repo-gpgcheck.js'
 import {combineDigests, listFiles, sha256, sha256File} from './digest.js'
 import {buildKits} from './kit-builds.js'
 import {gatherKitRpms} from './kit-repo.js'
@@ -183,8 +185,13 @@ async function buildVariantNode(context: BuildContext, member: VariantMember, re
     features: member.metadata.imageFeatures,
     kernelParameters: member.metadata.kernelParameters,
   }
-  const kits = variantKits(context, member, request.localKitRepos)
-  const inputs = await variantInputs(context, member, request, kits, buildId)
+  const kits = await withGpgChecks(context, variantKits(context, member, request.localKitRepos))
+  const localGpg = await localGpgCheck(context, request.packageNames)
+  const inputs = {
+    ...(await variantInputs(context, member, request, kits, buildId)),
+    // External kits by their repo id (`<vendor>-<kit>`), as package builds name them.
+    ...gpgCheckInputs({local: localGpg, ...Object.fromEntries(kits.map((kit) => [kit.external ? `${kit.vendor}-${kit.name}` : kit.name, kit.gpg]))}),
+  }
   const versionDir = layout.variantImageDir(member.name, `${imageOptions.version}-${buildId.id}`)
   const stateFile = layout.variantStateFile(member.name)
   const previous = await readBuildRecord(stateFile)
@@ -220,7 +227,7 @@ async function buildVariantNode(context: BuildContext, member: VariantMember, re
     // A variant made only of kits still has the (empty) repository of the project's packages.
     await mkdir(localRepoDir)
     await gatherKitRpms(localRepoDir, request.packageNames.map((name) => ({name, rpmsDir: layout.rpmsDir(name)})), layout.arch, new Date(Number(buildId.timestamp) * 1000))
-    const repos = compositeRepos({localRepoDir, kits, kitPriority: member.metadata.kitPriority, variant: member.name})
+    const repos = compositeRepos({localRepoDir, localGpg, kits, kitPriority: member.metadata.kitPriority, variant: member.name})
     const installStarted = Date.now()
     const installed = await installVariantRoot({
       engine: context.engine,
@@ -304,13 +311,37 @@ async function buildVariantNode(context: BuildContext, member: VariantMember, re
   }
 }
 
+interface VariantKit {
+  name: string
+  repo: KitRepo
+  external: boolean
+  vendor?: string
+  gpg?: RepoGpgCheck
+}
+
 /** The variant's kits: its local kits (as written in its build-dependencies) and every external kit of the lock. */
-function variantKits(context: BuildContext, member: VariantMember, localKitRepos: Record<string, KitRepo>): Array<{name: string; repo: KitRepo; external: boolean}> {
+function variantKits(context: BuildContext, member: VariantMember, localKitRepos: Record<string, KitRepo>): VariantKit[] {
   const local = Object.values(localKitRepos).map((repo) => ({name: repo.kit!, repo, external: false}))
   const order = [...member.buildDependencies, ...member.dependencies].map((link) => link.name)
   local.sort((a, b) => indexOr(order, a.name) - indexOr(order, b.name))
-  const external = context.kits.externalKits.map((kit) => ({name: kit.name, repo: context.kits.externalKitRepos[`${kit.vendor}-${kit.name}`], external: true}))
+  const external = context.kits.externalKits.map((kit) => ({name: kit.name, repo: context.kits.externalKitRepos[`${kit.vendor}-${kit.name}`], external: true, vendor: kit.vendor}))
   return [...local, ...external]
+}
+
+/** Each kit with the keys dnf checks its RPMs against (none for a missing repo: the install step reports it). */
+async function withGpgChecks(context: BuildContext, kits: VariantKit[]): Promise<VariantKit[]> {
+  return Promise.all(kits.map(async (kit) => {
+    if (kit.repo === undefined) return kit
+    const gpg = await kitGpgCheck({name: kit.name, dir: kit.repo.dir, external: kit.external, vendor: kit.vendor}, context.kits.vendorKeys)
+    return gpg === undefined ? kit : {...kit, gpg}
+  }))
+}
+
+/** The project's packages are checked against the public key their builds signed them with, when the project signs. */
+async function localGpgCheck(context: BuildContext, packageNames: readonly string[]): Promise<RepoGpgCheck | undefined> {
+  if (context.rpmSigning === undefined) return undefined
+  const records = await Promise.all(packageNames.map((name) => readBuildRecord(context.layout.packageStateFile(name))))
+  return projectGpgCheck(records.map((record) => record?.rpmSignature?.publicKey))
 }
 
 function indexOr(list: readonly string[], item: string): number {
@@ -332,7 +363,7 @@ async function variantInputs(
     version: context.kits.releaseVersion,
     'build-id': `${buildId.id}@${buildId.timestamp}`,
     metadata: sha256(JSON.stringify({metadata, plan: request.plan})),
-    recipe: sha256(JSON.stringify(await Promise.all([INSTALL_SCRIPT, IMAGE_SCRIPT].map((file) => sha256File(file))))),
+    recipe: sha256(JSON.stringify(await Promise.all([INSTALL_SCRIPT, IMAGE_SCRIPT, REPO_SIGNATURES_SCRIPT].map((file) => sha256File(file))))),
   }
   for (const name of request.packageNames) {
     const record = await readBuildRecord(context.layout.packageStateFile(name))

@@ -6,6 +6,7 @@
 
 import {TwoliterError} from '../errors.js'
 import type {KitRepo} from '../build/package-builds.js'
+import type {RepoGpgCheck} from '../build/repo-gpgcheck.js'
 
 export interface CompositeRepo {
   /** The dnf repository id. */
@@ -18,6 +19,8 @@ export interface CompositeRepo {
   source: string
   /** Whether the kit is external (from the lock), not built from this project. */
   external: boolean
+  /** The keys dnf checks the repository's RPMs against; none: gpgcheck=0. */
+  gpg?: RepoGpgCheck
 }
 
 /** The priority of the variant's metadata RPM repo: above every repo compositeRepos returns. */
@@ -31,6 +34,7 @@ export interface CompositeKit {
   name: string
   repo: KitRepo
   external: boolean
+  gpg?: RepoGpgCheck
 }
 
 /**
@@ -38,7 +42,7 @@ export interface CompositeKit {
  * `kit-priority` lists, in that order; then its other local kits, in the order given (the order its
  * build-dependencies are written); then its other external kits, in the order given (the lock's).
  */
-export function compositeRepos(input: {localRepoDir: string; kits: CompositeKit[]; kitPriority?: string[]; variant: string}): CompositeRepo[] {
+export function compositeRepos(input: {localRepoDir: string; localGpg?: RepoGpgCheck; kits: CompositeKit[]; kitPriority?: string[]; variant: string}): CompositeRepo[] {
   const {kits, kitPriority} = input
   const byName = new Map(kits.map((kit) => [kit.name, kit]))
   const ordered: CompositeKit[] = []
@@ -52,9 +56,10 @@ export function compositeRepos(input: {localRepoDir: string; kits: CompositeKit[
   ordered.push(...kits.filter((kit) => kit.external && !listed.has(kit.name)))
 
   const ids = new Set([METADATA_REPO_ID, LOCAL_REPO_ID])
-  const repos: CompositeRepo[] = [{id: LOCAL_REPO_ID, dir: input.localRepoDir, priority: FIRST_PRIORITY, source: 'local', external: false}]
+  const gpg = (check: RepoGpgCheck | undefined) => (check === undefined ? {} : {gpg: check})
+  const repos: CompositeRepo[] = [{id: LOCAL_REPO_ID, dir: input.localRepoDir, priority: FIRST_PRIORITY, source: 'local', external: false, ...gpg(input.localGpg)}]
   for (const [index, kit] of ordered.entries()) {
-    repos.push({id: uniqueRepoId(kit.name, ids), dir: kit.repo.dir, priority: FIRST_PRIORITY + PRIORITY_STEP * (index + 1), source: kit.name, external: kit.external})
+    repos.push({id: uniqueRepoId(kit.name, ids), dir: kit.repo.dir, priority: FIRST_PRIORITY + PRIORITY_STEP * (index + 1), source: kit.name, external: kit.external, ...gpg(kit.gpg)})
   }
 
   return repos

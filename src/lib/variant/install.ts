@@ -11,6 +11,7 @@ import path from 'node:path'
 import type {BuildLog} from '../build/build-log.js'
 import {checkMountableHostPath} from '../build/host-paths.js'
 import {SDK_TOOLS_DIR} from '../build/package-builder.js'
+import {CONTAINER_KEYS_DIR, GpgFailureReport, describeGpgCheck, writeRepoKeys} from '../build/repo-gpgcheck.js'
 import type {Engine} from '../engine/index.js'
 import {TwoliterError} from '../errors.js'
 import type {ImageFeatures} from '../manifest/index.js'
@@ -89,7 +90,7 @@ interface DumpedRpm {
   licenseFiles: string[]
 }
 
-export type VariantInstallFailure = 'missing-package' | 'conflict' | 'metadata' | 'rpm' | 'failed'
+export type VariantInstallFailure = 'missing-package' | 'conflict' | 'metadata' | 'rpm' | 'signature' | 'failed'
 
 /** The variant's root could not be installed: why, what dnf said, and the end of the log. */
 export class VariantInstallError extends TwoliterError {
@@ -115,15 +116,20 @@ export async function installVariantRoot(request: InstallRequest): Promise<Insta
   checkPackageNames(request)
   await checkRepos(request)
 
+  // The keys sit beside the work directory, so that they can be mounted read-only.
+  const keysDir = `${workDir}-keys`
   const mounts = [
     {host: SDK_TOOLS_DIR, container: '/twoliter/tools', readOnly: true},
     ...repos.map((repo) => ({host: repo.dir, container: `/twoliter/repos/${repo.id}`, readOnly: true})),
     {host: workDir, container: '/twoliter/work'},
+    {host: keysDir, container: CONTAINER_KEYS_DIR, readOnly: true},
   ]
   for (const mount of mounts) checkMountableHostPath(mount.host, `a directory to mount for the variant ${request.variant}`)
 
   const outputs = ['rootfs.tar', 'packages.jsonl', 'install-time'].map((file) => path.join(workDir, file))
   await mkdir(workDir, {recursive: true})
+  await rm(keysDir, {recursive: true, force: true})
+  await writeRepoKeys(keysDir, Object.fromEntries(repos.map((repo) => [repo.id, repo.gpg])))
   await Promise.all(outputs.map((file) => rm(file, {force: true})))
   await writeFile(path.join(workDir, 'metadata.spec'), spec)
   // Most preferred first: the script attributes an RPM found in several repos to the first that holds it.
@@ -131,6 +137,7 @@ export async function installVariantRoot(request: InstallRequest): Promise<Insta
   await writeFile(path.join(workDir, 'repos.list'), byPriority.map((repo) => `${repo.id} ${repo.priority}\n`).join(''))
 
   const dnfReport = new DnfReport()
+  const gpgReport = new GpgFailureReport()
   let succeeded = false
   try {
     const {exitCode} = await request.engine.run(
@@ -152,12 +159,14 @@ export async function installVariantRoot(request: InstallRequest): Promise<Insta
         onOutput: (text) => {
           for (const line of log.write(text)) {
             dnfReport.line(line)
+            gpgReport.line(line)
             request.onLine?.(line)
           }
         },
         signal: request.signal,
       },
     )
+    if (exitCode === 6) throw signatureFailure(request, gpgReport)
     if (exitCode !== 0) throw installFailure(request, exitCode, dnfReport)
 
     const dumped = parseDump(await readFile(outputs[1]!, 'utf8'))
@@ -167,8 +176,30 @@ export async function installVariantRoot(request: InstallRequest): Promise<Insta
     succeeded = true
     return root
   } finally {
+    await rm(keysDir, {recursive: true, force: true})
     if (!succeeded) await Promise.all(outputs.map((file) => rm(file, {force: true})))
   }
+}
+
+/** An RPM whose signature its repository's keys refuse: which repo, which RPM, and what to do. */
+function signatureFailure(request: InstallRequest, report: GpgFailureReport): VariantInstallError {
+  const {log, variant, repos} = request
+  const byId = new Map(repos.map((repo) => [repo.id, repo]))
+  const refused = report.refused.map((entry) => {
+    const repo = entry.repo === undefined ? undefined : byId.get(entry.repo)
+    const where = repo === undefined ? '' : ` of ${describeSource(repo)} (repository ${repo.id}${repo.gpg === undefined ? '' : `, checked against ${describeGpgCheck(repo.gpg)}`})`
+    return `${entry.rpm}${where}: ${entry.reason}`
+  })
+  const kits = [...new Set(report.refused.map((entry) => (entry.repo === undefined ? undefined : byId.get(entry.repo))).filter((repo) => repo !== undefined))]
+  const message = refused.length > 0
+    ? `The signature of ${refused.length === 1 ? 'an RPM' : `${refused.length} RPMs`} of the variant ${variant} is refused: ${refused.join('; ')}.`
+    : `The signature of an RPM of the variant ${variant} is refused (see the log).`
+  const hints: string[] = []
+  if (kits.some((repo) => repo.gpg?.trust === 'vendor-keys')) hints.push('An external kit must be signed with a GPG key its vendor lists in signing-keys in Twoliter.toml: check that the vendor\'s current public key is listed there, and fetch the kit again (`twoliter fetch`).')
+  if (kits.some((repo) => repo.gpg?.trust === 'kit-key')) hints.push('A kit\'s RPMs must verify against the RPM-GPG-KEY it carries; when they do not, the kit was changed after it was built: build the local kit again (`twoliter build kit <kit> --force`), or fetch the external kit again (remove build/external-kits/<vendor>/<kit> and run `twoliter fetch`); if its vendor publishes a GPG key, list it in signing-keys in Twoliter.toml.')
+  if (kits.some((repo) => repo.gpg?.trust === 'project-key')) hints.push('The project\'s packages must be signed with the key of Infra.toml [rpm-signing]: build them again (`twoliter build variant --force`).')
+  if (hints.length === 0) hints.push('Build the kits again, or fetch them again, and check signing-keys in Twoliter.toml.')
+  return new VariantInstallError(variant, 'signature', log.file, refused.length > 0 ? [] : log.lastLines(), message, hints.join(' '))
 }
 
 function checkPackageNames(request: InstallRequest): void {
