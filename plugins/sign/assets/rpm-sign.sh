@@ -2,17 +2,20 @@
 # GPG signatures of RPMs, inside the SDK container, as root and without network. Two modes:
 #
 #   rpm-sign.sh sign     signs every *.rpm under /sign/rpms (recursively) in place, then checks each one
-#     /sign/key   read-only: key.asc (an armored secret key) and, when the key has one, passphrase
+#     /sign/key   read-only: key.asc (an armored secret key) or gnupg/ (what gpg needs of a GnuPG home:
+#                 pubring.kbx or pubring.gpg, trustdb.gpg, private-keys-v1.d/), and, when the key has one,
+#                 passphrase
 #     /sign/rpms  read-write: the RPMs; each keeps its owner and mode
 #     /sign/out   read-write: RPM-GPG-KEY (the armored public key) is written here, owned by HOST_UID:HOST_GID
 #     env HOST_UID, HOST_GID; KEY_ID (optional): the fingerprint, key id or user id to sign with, needed
-#     only when key.asc holds several secret keys that can sign
+#     only when key.asc or gnupg/ holds several secret keys that can sign
 #
 #   rpm-sign.sh verify   checks every *.rpm under /sign/rpms against the public keys /sign/keys/*.asc
 #     /sign/keys  read-only: armored public keys
 #     /sign/rpms  read-only: the RPMs
 #
-# The keyring is a throwaway GNUPGHOME under /tmp and the rpm database of the checks another one, so the
+# The keyring is a throwaway GNUPGHOME under /tmp (key.asc imported into it, or a copy of gnupg/, so the
+# mounted files are never written) and the rpm database of the checks another one, so the
 # image's own are never touched; the container is removed after the run. The passphrase is only ever
 # handed to gpg as a file name (--passphrase-file), never on a command line, and nothing here prints it:
 # there is no `set -x` and the output of gpg and rpmsign is kept in files and shown only on failure.
@@ -117,25 +120,37 @@ signing_keys() {
 
 sign_mode() {
   : "${HOST_UID:?}" "${HOST_GID:?}"
-  local key=/sign/key/key.asc passphrase=/sign/key/passphrase fpr count file rel owner perms signed=0 failed=0
-  [ -f "$key" ] && [ -r "$key" ] || error key-missing 10 "key.asc"
-
-  echo "importing the signing key"
-  # A file with one bad block among good keys makes gpg exit non-zero: what counts is what it imported.
-  gpg --batch --import "$key" >"$work/import.log" 2>&1 || true
-  if ! gpg --batch --with-colons --list-keys 2>/dev/null | grep -q '^pub'; then
-    show_log "$work/import.log"
-    error key-invalid 11 "$(grep '^gpg: ' "$work/import.log" | grep -v -e 'keybox' -e 'Total number' -e 'directory' | head -n 1 | sed 's/^gpg: //' || true)"
-  fi
-  if ! gpg --batch --with-colons --list-secret-keys 2>/dev/null | grep -q '^sec'; then
-    error no-secret-key 12 "the file holds only public keys"
+  local key=/sign/key/key.asc home=/sign/key/gnupg passphrase=/sign/key/passphrase fpr count file rel owner perms signed=0 failed=0
+  if [ -d "$home" ]; then
+    echo "using a copy of the signing keyring"
+    cp -R -- "$home/." "$GNUPGHOME/" || error key-missing 10 "gnupg"
+    chmod -R go-rwx "$GNUPGHOME"
+    if ! gpg --batch --with-colons --list-keys >"$work/list.log" 2>&1 || ! grep -q '^pub' "$work/list.log"; then
+      show_log "$work/list.log"
+      error key-invalid 11 "the keyring holds no public key"
+    fi
+    if ! gpg --batch --with-colons --list-secret-keys 2>/dev/null | grep -q '^sec'; then
+      error no-secret-key 12 "the keyring holds only public keys"
+    fi
+  else
+    [ -f "$key" ] && [ -r "$key" ] || error key-missing 10 "key.asc"
+    echo "importing the signing key"
+    # A file with one bad block among good keys makes gpg exit non-zero: what counts is what it imported.
+    gpg --batch --import "$key" >"$work/import.log" 2>&1 || true
+    if ! gpg --batch --with-colons --list-keys 2>/dev/null | grep -q '^pub'; then
+      show_log "$work/import.log"
+      error key-invalid 11 "$(grep '^gpg: ' "$work/import.log" | grep -v -e 'keybox' -e 'Total number' -e 'directory' | head -n 1 | sed 's/^gpg: //' || true)"
+    fi
+    if ! gpg --batch --with-colons --list-secret-keys 2>/dev/null | grep -q '^sec'; then
+      error no-secret-key 12 "the file holds only public keys"
+    fi
   fi
 
   mapfile -t fprs < <(signing_keys)
   count=${#fprs[@]}
   if [ "$count" -eq 0 ]; then
     if [ -n "${KEY_ID:-}" ]; then error key-not-found 13 "$KEY_ID"; fi
-    error no-secret-key 12 "no secret key in the file can sign"
+    error no-secret-key 12 "no secret key in it can sign"
   fi
   [ "$count" -eq 1 ] || error key-ambiguous 14 "${fprs[*]}"
   fpr=${fprs[0]}

@@ -12,6 +12,7 @@ import {randomBytes} from 'node:crypto'
 import {chmod, copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
+import {pathToFileURL} from 'node:url'
 
 import type {Engine} from '../../../src/lib/engine/index.js'
 import {callCapability} from '../../../src/lib/extensions/capabilities.js'
@@ -21,7 +22,7 @@ import {REPO} from '../../../test/helpers/cli.js'
 import {connectEngine, ensureLocalSdk} from '../../../test/helpers/sdk.js'
 import {isSigningError, type SigningError} from '../src/errors.js'
 import {type GeneratedGpgKey, generateGpgKey} from '../src/gpg/keygen.js'
-import {buildTestRpms, filesHolding, filesUnder, flipPayloadByte, privateKeyNeedles, TEST_RPMS} from './gpg/helpers.js'
+import {buildTestRpms, filesHolding, filesUnder, flipPayloadByte, makeGnupgHome, privateKeyNeedles, TEST_RPMS, treeDigest} from './gpg/helpers.js'
 
 describe('the gpg signer of @twoliter/sign (real engine)', function () {
   this.timeout(300_000)
@@ -215,6 +216,26 @@ describe('the gpg signer of @twoliter/sign (real engine)', function () {
     const wrongFile = path.join(root, 'wrong-passphrase')
     await writeFile(wrongFile, `${wrongPassphrase}\n`)
     expect((await signer.signRpms({rpms, key: {ref: keyA.privateKeyFile, passphrase, passphraseFile: wrongFile}, sdkImage})).keyId).to.equal(keyA.fingerprint)
+  })
+
+  it('signs with a key of a GnuPG home directory, named by the file URL fragment, leaving the keyring as it was', async () => {
+    expect(signer.describe().keyFormats.join('\n')).to.contain('GnuPG home directory')
+    const home = path.join(root, 'gnupg-home')
+    await makeGnupgHome(engine, sdkImage, home, [keyA.privateKeyFile, keyB.privateKeyFile])
+    const before = await treeDigest(home)
+    const {rpms} = await freshRpms()
+    const result = await signer.signRpms({rpms, key: {ref: `${pathToFileURL(home).href}#${keyA.fingerprint}`, passphrase}, sdkImage})
+    expect(result.keyId).to.equal(keyA.fingerprint)
+    expect(result.publicKey).to.contain('-----BEGIN PGP PUBLIC KEY BLOCK-----').and.not.contain('PRIVATE')
+    expect((await signer.verifyRpms!({rpms, publicKeys: [result.publicKey!], sdkImage})).results.every((check) => check.ok)).to.equal(true)
+    const unknown = await rejection(signer.signRpms({rpms, key: {ref: `${pathToFileURL(home).href}#${'0'.repeat(40)}`, passphrase}, sdkImage}))
+    expect(unknown.code).to.equal('gpg.key-unknown')
+    expect(unknown.message).to.contain(home)
+    const wrong = await rejection(signer.signRpms({rpms, key: {ref: `${pathToFileURL(home).href}#${keyA.fingerprint}`, passphrase: wrongPassphrase}, sdkImage}))
+    expect(wrong.code).to.equal('gpg.wrong-passphrase')
+    for (const text of [wrong.message, wrong.hint, String(wrong.stack)]) expect(text).to.not.contain(wrongPassphrase)
+    expect(await treeDigest(home)).to.deep.equal(before)
+    expect(await readdir(signerTmp)).to.deep.equal([])
   })
 
   it('leaves no secret in the RPM or temporary directories, no temporary directory and no container', async () => {

@@ -57,7 +57,7 @@ export function rpmSigning(config: RpmSigningConfig, options: {findSigner: () =>
         })
       } catch (error) {
         if (signal?.aborted) throw error
-        throw redacted(signingFailure(error, `${what}: signing its RPMs with the GPG key of ${path.basename(config.infraFile)} [rpm-signing] (${config.keyFile}) failed`, 'build.rpm-signing-failed'), secret)
+        throw redacted(signingFailure(error, `${what}: signing its RPMs with the GPG key of ${path.basename(config.infraFile)} [rpm-signing] (${config.keyFile ?? `the keyring ${config.keyring}, key ${config.keyId}`}) failed`, 'build.rpm-signing-failed'), secret)
       }
 
       if (result.publicKey === undefined || result.publicKey.trim() === '') {

@@ -93,4 +93,114 @@ describe('Infra.toml [rpm-signing]', () => {
     await infra('rpm-signing = "keys/private.asc"\n')
     expect((await rejection()).location?.line).to.equal(1)
   })
+
+  describe('keyring and key-id', () => {
+    const fpr = '0123456789ABCDEF0123456789ABCDEF01234567'
+
+    async function gnupgHome(name = 'gnupg'): Promise<string> {
+      const home = path.join(dir, name)
+      await mkdir(path.join(home, 'private-keys-v1.d'), {recursive: true})
+      await writeFile(path.join(home, 'pubring.kbx'), 'public keyring bytes\n')
+      await writeFile(path.join(home, 'trustdb.gpg'), 'trust\n')
+      await writeFile(path.join(home, 'private-keys-v1.d', 'AAAA.key'), 'secret key bytes\n')
+      return home
+    }
+
+    it('takes a GnuPG home relative to Infra.toml and the key id, as a file URL for the signer', async () => {
+      const home = await gnupgHome()
+      await infra(`[rpm-signing]\nkeyring = "gnupg"\nkey-id = "${fpr}"\npassphrase-env = "MY_PASS"\n`)
+      const config = (await readRpmSigning(dir))!
+      expect(config.keyFile).to.equal(undefined)
+      expect(config).to.deep.include({keyring: home, keyId: fpr, passphraseEnv: 'MY_PASS', passphraseFile: undefined})
+      expect(config.keyRef).to.equal(`${pathToFileURL(home).href}#${fpr}`)
+      expect(config.location.line).to.equal(2)
+      // A user id as the key id survives the URL.
+      await infra('[rpm-signing]\nkeyring = "gnupg"\nkey-id = "Kits <kits@example.com>"\n')
+      const byUserId = (await readRpmSigning(dir))!
+      expect(decodeURIComponent(new URL(byUserId.keyRef).hash.slice(1))).to.equal('Kits <kits@example.com>')
+      expect(byUserId.passphraseEnv).to.equal('GPG_PASSPHRASE')
+    })
+
+    it('has a fingerprint that changes with the public keyring, the secret keys and the key id, not the trustdb, and holds no key', async () => {
+      const home = await gnupgHome()
+      await infra(`[rpm-signing]\nkeyring = "gnupg"\nkey-id = "${fpr}"\n`)
+      const fingerprint = async () => (await readRpmSigning(dir))!.fingerprint
+      const first = await fingerprint()
+      expect(first).to.match(/^[0-9a-f]{64}$/)
+      await writeFile(path.join(home, 'trustdb.gpg'), 'rewritten by gpg\n')
+      await writeFile(path.join(home, 'random_seed'), 'noise')
+      expect(await fingerprint()).to.equal(first)
+      await writeFile(path.join(home, 'private-keys-v1.d', 'BBBB.key'), 'another secret key\n')
+      const second = await fingerprint()
+      await writeFile(path.join(home, 'pubring.kbx'), 'another public keyring\n')
+      const third = await fingerprint()
+      await infra('[rpm-signing]\nkeyring = "gnupg"\nkey-id = "ABCDEF"\n')
+      const fourth = await fingerprint()
+      expect(new Set([first, second, third, fourth]).size).to.equal(4)
+      const text = JSON.stringify(await readRpmSigning(dir))
+      expect(text).to.not.contain('secret key').and.not.contain('public keyring')
+    })
+
+    it('takes key-id with a key file too', async () => {
+      await infra(`[rpm-signing]\nkey = "keys/private.asc"\nkey-id = "${fpr}"\n`)
+      const config = (await readRpmSigning(dir))!
+      expect(config).to.deep.include({keyFile: path.join(dir, 'keys/private.asc'), keyId: fpr, keyRef: `${pathToFileURL(path.join(dir, 'keys/private.asc')).href}#${fpr}`})
+    })
+
+    it('refuses both key and keyring, neither, a keyring without key-id, a missing or wrong directory, at their lines', async () => {
+      await gnupgHome()
+      await infra(`[rpm-signing]\nkey = "keys/private.asc"\nkeyring = "gnupg"\nkey-id = "${fpr}"\n`)
+      let error = await rejection()
+      expect(error.code).to.equal('infra.rpm-signing-key')
+      expect(error.location?.line).to.equal(3)
+      expect(error.message).to.contain('both')
+
+      await infra(`[rpm-signing]\nkey-id = "${fpr}"\n`)
+      error = await rejection()
+      expect(error.message).to.contain('key')
+      expect(error.hint).to.contain('keyring = "gnupg"')
+
+      await infra('[rpm-signing]\n\nkeyring = "gnupg"\n')
+      error = await rejection()
+      expect(error.code).to.equal('infra.rpm-signing-key-id')
+      expect(error.location?.line).to.equal(3)
+      expect(error.hint).to.contain('key-id = ')
+
+      await infra(`[rpm-signing]\nkeyring = "no-such-dir"\nkey-id = "${fpr}"\n`)
+      error = await rejection()
+      expect(error.code).to.equal('infra.rpm-signing-keyring-missing')
+      expect(error.location?.line).to.equal(2)
+      expect(error.message).to.contain(path.join(dir, 'no-such-dir')).and.contain('does not exist')
+
+      await infra(`[rpm-signing]\nkeyring = "keys/private.asc"\nkey-id = "${fpr}"\n`)
+      error = await rejection()
+      expect(error.code).to.equal('infra.rpm-signing-keyring-missing')
+      expect(error.message).to.contain('is not a directory')
+      expect(error.hint).to.contain('key = "FILE"')
+
+      await infra(`[rpm-signing]\nkeyring = "keys"\nkey-id = "${fpr}"\n`)
+      error = await rejection()
+      expect(error.code).to.equal('infra.rpm-signing-keyring-missing')
+      expect(error.message).to.contain('is not a GnuPG home')
+
+      await infra('[rpm-signing]\nkeyring = "gnupg"\nkey-id = ""\n')
+      error = await rejection()
+      expect(error.code).to.equal('infra.rpm-signing-key-id')
+      expect(error.location?.line).to.equal(3)
+
+      await infra('[rpm-signing]\nkeyring = "gnupg"\nkey-id = 7\n')
+      expect((await rejection()).location?.line).to.equal(3)
+
+      // A directory given as key points at keyring.
+      await infra('[rpm-signing]\nkey = "gnupg"\n')
+      error = await rejection()
+      expect(error.code).to.equal('infra.rpm-signing-key-missing')
+      expect(error.hint).to.contain('keyring = "DIR"')
+
+      await infra(`[rpm-signing]\nkey = "${pathToFileURL(path.join(dir, 'keys/private.asc')).href}#AB"\nkey-id = "CD"\n`)
+      error = await rejection()
+      expect(error.code).to.equal('infra.rpm-signing-key-id')
+      expect(error.location?.line).to.equal(3)
+    })
+  })
 })

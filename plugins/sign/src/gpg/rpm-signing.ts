@@ -1,12 +1,12 @@
 /**
  * GPG signatures of RPMs, made and checked inside the SDK image by assets/rpm-sign.sh: the host needs
- * only Node and a container engine. The secret key and its passphrase reach the container as a read-only
- * mount of a private temporary directory under the caller's work directory, for that one run, and the
- * directory is removed right after; they are never logged, put in an environment variable, a command line,
- * an image or the RPM directory.
+ * only Node and a container engine. The secret key (a key file, or the files gpg needs of a GnuPG home
+ * directory) and its passphrase reach the container as a read-only mount of a private temporary directory
+ * under the caller's work directory, for that one run, and the directory is removed right after; they are
+ * never logged, put in an environment variable, a command line, an image or the RPM directory.
  */
 
-import {chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises'
+import {chmod, copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -19,15 +19,23 @@ const PUBLIC_KEY_BLOCK = '-----BEGIN PGP PUBLIC KEY BLOCK-----'
 
 /** Where the secret key is and how to unlock it. */
 export interface GpgSigningKey {
-  /** An armored (or binary) OpenPGP secret key, as `gpg --armor --export-secret-keys` writes it. */
-  file: string
+  /**
+   * An armored (or binary) OpenPGP secret key, as `gpg --armor --export-secret-keys` writes it; or a GnuPG
+   * home directory (taken as `keyring`).
+   */
+  file?: string
+  /**
+   * A GnuPG home directory (e.g. ~/.gnupg) holding the key: pubring.kbx or pubring.gpg, and
+   * private-keys-v1.d. It is only read: what gpg needs of it is copied for the run.
+   */
+  keyring?: string
   /** The passphrase itself (its first line counts); it wins over `passphraseFile` and `passphraseEnv`. */
   passphrase?: string
   /** The environment variable that holds the passphrase. */
   passphraseEnv?: string
   /** A file whose first line is the passphrase; it wins over `passphraseEnv`. */
   passphraseFile?: string
-  /** The fingerprint, key id or user id to sign with, when the file holds several secret keys. */
+  /** The fingerprint, key id or user id to sign with, when the file or keyring holds several secret keys. */
   keyId?: string
 }
 
@@ -98,7 +106,6 @@ export interface VerifyRpmsOptions {
 export async function signRpms(options: SignRpmsOptions): Promise<SignRpmsResult> {
   const rpmsDir = path.resolve(options.rpmsDir)
   const workDir = path.resolve(options.workDir)
-  const keyFile = path.resolve(options.key.file)
   await requireDirectory(rpmsDir, 'The RPM directory')
   if (isInside(workDir, rpmsDir)) {
     throw new SigningError(`The work directory ${workDir} is inside the RPM directory ${rpmsDir}.`, {
@@ -107,7 +114,7 @@ export async function signRpms(options: SignRpmsOptions): Promise<SignRpmsResult
     })
   }
 
-  const key = await readKeyFile(keyFile)
+  const source = await keySource(options.key)
   const passphrase = await readPassphrase(options.key, options.env ?? process.env)
 
   await mkdir(workDir, {recursive: true})
@@ -118,7 +125,8 @@ export async function signRpms(options: SignRpmsOptions): Promise<SignRpmsResult
     const outDir = path.join(secretDir, 'out')
     await mkdir(keyDir, {mode: 0o700})
     await mkdir(outDir, {mode: 0o700})
-    await writeSecret(path.join(keyDir, 'key.asc'), key)
+    if (source.kind === 'file') await writeSecret(path.join(keyDir, 'key.asc'), source.bytes)
+    else await copyKeyring(source.path, path.join(keyDir, 'gnupg'))
     if (passphrase !== undefined) await writeSecret(path.join(keyDir, 'passphrase'), passphrase)
 
     const run = await runScript(options.runner, {
@@ -135,7 +143,7 @@ export async function signRpms(options: SignRpmsOptions): Promise<SignRpmsResult
       ...(options.signal === undefined ? {} : {signal: options.signal}),
     })
     const fingerprint = records(run.lines, 'fingerprint')[0]?.[0]
-    if (run.exitCode !== 0) throw signFailure(run, {keyFile, key: options.key, passphraseGiven: passphrase !== undefined, fingerprint})
+    if (run.exitCode !== 0) throw signFailure(run, {source, key: options.key, passphraseGiven: passphrase !== undefined, fingerprint})
     const publicKey = await readFile(path.join(outDir, 'RPM-GPG-KEY'), 'utf8')
     if (fingerprint === undefined) throw containerFailure(run, 'Signing the RPMs')
     return {publicKey, fingerprint, signed: records(run.lines, 'signed').map(([rpm]) => rpm!).sort()}
@@ -254,47 +262,55 @@ function classify(reason: string): RpmVerifyProblem {
   return 'other'
 }
 
-function signFailure(run: ScriptRun, context: {keyFile: string; key: GpgSigningKey; passphraseGiven: boolean; fingerprint: string | undefined}): SigningError {
+function signFailure(run: ScriptRun, context: {source: KeySource; key: GpgSigningKey; passphraseGiven: boolean; fingerprint: string | undefined}): SigningError {
   const error = run.errors[0]
-  const {keyFile, key, fingerprint} = context
+  const {source, key, fingerprint} = context
+  const where = source.kind === 'file' ? source.path : `the GnuPG home ${source.path}`
+  const theKeyFile = source.kind === 'file' ? `The key file ${source.path}` : `The GnuPG home ${source.path}`
   // A passphrase given as text has no source worth naming.
-  const source =
+  const passSource =
     key.passphrase !== undefined ? undefined : key.passphraseFile === undefined ? (key.passphraseEnv === undefined ? undefined : `the environment variable ${key.passphraseEnv}`) : `the file ${key.passphraseFile}`
   switch (error?.kind) {
     case 'key-missing':
-      return new SigningError(`The key file ${keyFile} could not be read in the SDK container.`, {code: 'gpg.key-missing', hint: 'Check that the engine can mount the work directory.'})
+      return new SigningError(`${theKeyFile} could not be read in the SDK container.`, {code: 'gpg.key-missing', hint: 'Check that the engine can mount the work directory.'})
     case 'key-invalid':
-      return new SigningError(`The key file ${keyFile} holds no OpenPGP key${error.detail ? ` (gpg: ${error.detail})` : ''}.`, {
+      return new SigningError(`${theKeyFile} holds no OpenPGP key${error.detail ? ` (gpg: ${error.detail})` : ''}.`, {
         code: 'gpg.key-invalid',
-        hint: 'Give the armored secret key, as `gpg --armor --export-secret-keys <fingerprint>` writes it (or the private.asc of GPG key generation).',
+        hint: source.kind === 'keyring' ? `Check that it is the GnuPG home holding the key (\`gpg --homedir ${source.path} --list-secret-keys\` lists it).` : 'Give the armored secret key, as `gpg --armor --export-secret-keys <fingerprint>` writes it (or the private.asc of GPG key generation).',
       })
     case 'no-secret-key':
-      return new SigningError(`The key file ${keyFile} holds no secret key that can sign: ${error.detail}.`, {
+      return new SigningError(`${theKeyFile} holds no secret key that can sign: ${error.detail}.`, {
         code: 'gpg.key-no-secret',
-        hint: 'This looks like a public key. Export the secret key with `gpg --armor --export-secret-keys <fingerprint>`.',
+        hint:
+          source.kind === 'keyring'
+            ? `Its private-keys-v1.d has no secret key for its public keys: import the secret key (\`gpg --homedir ${source.path} --import private.asc\`).`
+            : 'This looks like a public key. Export the secret key with `gpg --armor --export-secret-keys <fingerprint>`.',
       })
     case 'key-not-found':
-      return new SigningError(`No secret key in ${keyFile} that can sign matches ${key.keyId ?? error.detail}.`, {
+      return new SigningError(`No secret key in ${where} that can sign matches ${key.keyId ?? error.detail}.`, {
         code: 'gpg.key-unknown',
-        hint: 'Give the fingerprint of a key in that file (`gpg --show-keys <file>` lists them), or the file of that key.',
+        hint:
+          source.kind === 'keyring'
+            ? `Give the fingerprint of a secret key in that keyring (\`gpg --homedir ${source.path} --list-secret-keys\` lists them).`
+            : 'Give the fingerprint of a key in that file (`gpg --show-keys <file>` lists them), or the file of that key.',
       })
     case 'key-ambiguous':
-      return new SigningError(`${keyFile} holds several secret keys that can sign: ${error.detail.split(' ').join(', ')}.`, {
+      return new SigningError(`${theKeyFile} holds several secret keys that can sign: ${error.detail.split(' ').join(', ')}.`, {
         code: 'gpg.key-ambiguous',
         hint: 'Say which one to sign with: give its fingerprint as the key id.',
       })
     case 'bad-passphrase':
-      return new SigningError(`The passphrase${source ? ` from ${source}` : ''} does not unlock the key ${error.detail || fingerprint} in ${keyFile}.`, {
+      return new SigningError(`The passphrase${passSource ? ` from ${passSource}` : ''} does not unlock the key ${error.detail || fingerprint} in ${where}.`, {
         code: 'gpg.wrong-passphrase',
-        hint: source ? `Check the passphrase in ${source}; only its first line counts.` : 'Check the key\'s passphrase; only its first line counts.',
+        hint: passSource ? `Check the passphrase in ${passSource}; only its first line counts.` : 'Check the key\'s passphrase; only its first line counts.',
       })
     case 'passphrase-required':
-      return new SigningError(`The key ${error.detail || fingerprint} in ${keyFile} is protected by a passphrase, and none was given.`, {
+      return new SigningError(`The key ${error.detail || fingerprint} in ${where} is protected by a passphrase, and none was given.`, {
         code: 'gpg.passphrase-required',
         hint: 'Give the passphrase in an environment variable or a file.',
       })
     case 'key-unusable':
-      return new SigningError(`gpg cannot sign with the key ${fingerprint ?? ''} in ${keyFile}${error.detail ? `: ${error.detail}` : ''}.`, {
+      return new SigningError(`gpg cannot sign with the key ${fingerprint ?? ''} in ${where}${error.detail ? `: ${error.detail}` : ''}.`, {
         code: 'gpg.key-unusable',
         hint: 'An expired or revoked key cannot sign: extend its expiry (`gpg --quick-set-expire`) or use another key.',
       })
@@ -336,15 +352,76 @@ async function requireDirectory(dir: string, what: string): Promise<void> {
   if (!info?.isDirectory()) throw new SigningError(`${what} ${dir} does not exist or is not a directory.`, {code: 'gpg.bad-directory', hint: 'Check the path.'})
 }
 
-async function readKeyFile(file: string): Promise<Buffer> {
-  let info
-  try {
-    info = await stat(file)
-  } catch (error) {
-    throw new SigningError(`The GPG key file ${file} does not exist or cannot be read.`, {code: 'gpg.key-missing', hint: 'Check the path of the secret key file.', cause: error})
+type KeySource = {kind: 'file'; path: string; bytes: Buffer} | {kind: 'keyring'; path: string}
+
+/** The files of a GnuPG home that gpg needs to sign; the rest (sockets, locks, random_seed, gpg.conf) stay. */
+export const KEYRING_FILES = ['pubring.kbx', 'pubring.gpg', 'trustdb.gpg']
+export const KEYRING_PRIVATE_KEYS = 'private-keys-v1.d'
+
+/** The key file read, or the GnuPG home checked: `keyring`, or a `file` that is a directory. */
+async function keySource(key: GpgSigningKey): Promise<KeySource> {
+  if ((key.file === undefined) === (key.keyring === undefined)) {
+    throw new SigningError('Give the GPG key either as a key file or as a GnuPG home directory (keyring), not both or neither.', {code: 'gpg.key-missing', hint: 'Set one of file and keyring.'})
   }
 
-  if (!info.isFile()) throw new SigningError(`The GPG key file ${file} is not a file.`, {code: 'gpg.key-missing', hint: 'Give the secret key file itself, not its directory.'})
+  const given = path.resolve((key.file ?? key.keyring)!)
+  const what = key.keyring === undefined ? 'GPG key file' : 'GnuPG home'
+  let info
+  try {
+    info = await stat(given)
+  } catch (error) {
+    throw new SigningError(`The ${what} ${given} does not exist or cannot be read.`, {code: 'gpg.key-missing', hint: `Check the path of the ${what}.`, cause: error})
+  }
+
+  if (info.isDirectory()) {
+    const found = await Promise.all([...KEYRING_FILES.slice(0, 2), KEYRING_PRIVATE_KEYS].map((name) => stat(path.join(given, name)).catch(() => undefined)))
+    if (!found[0]?.isFile() && !found[1]?.isFile()) {
+      throw new SigningError(`${given} is not a GnuPG home directory: it has no pubring.kbx or pubring.gpg.`, {
+        code: 'gpg.key-missing',
+        hint: 'Give the directory gpg keeps the key in (its --homedir, e.g. ~/.gnupg), or an armored secret key file.',
+      })
+    }
+
+    return {kind: 'keyring', path: given}
+  }
+
+  if (key.keyring !== undefined) {
+    throw new SigningError(`The GnuPG home ${given} is not a directory.`, {code: 'gpg.key-missing', hint: 'Give the directory gpg keeps the key in (its --homedir, e.g. ~/.gnupg).'})
+  }
+
+  return {kind: 'file', path: given, bytes: await readKeyFile(given)}
+}
+
+/**
+ * Copies what gpg needs of the GnuPG home `from` into `to` (made, mode 0700): the public keyring, the trust
+ * database and the secret key files, regular files only, each readable by its owner only.
+ */
+async function copyKeyring(from: string, to: string): Promise<void> {
+  await mkdir(to, {mode: 0o700})
+  const copy = async (source: string, target: string) => {
+    const info = await stat(source).catch(() => undefined)
+    if (!info?.isFile()) return
+    try {
+      await copyFile(source, target)
+    } catch (error) {
+      throw new SigningError(`${source} of the GnuPG home cannot be read: ${(error as NodeJS.ErrnoException).code ?? 'error'}.`, {
+        code: 'gpg.key-missing',
+        hint: 'Check its permissions: the user running twoliter must be able to read the keyring.',
+        cause: error,
+      })
+    }
+
+    await chmod(target, 0o600)
+  }
+
+  for (const name of KEYRING_FILES) await copy(path.join(from, name), path.join(to, name))
+  const privateKeys = path.join(from, KEYRING_PRIVATE_KEYS)
+  const names = await readdir(privateKeys).catch(() => [] as string[])
+  await mkdir(path.join(to, KEYRING_PRIVATE_KEYS), {mode: 0o700})
+  for (const name of names.filter((name) => name.endsWith('.key')).sort()) await copy(path.join(privateKeys, name), path.join(to, KEYRING_PRIVATE_KEYS, name))
+}
+
+async function readKeyFile(file: string): Promise<Buffer> {
   try {
     return await readFile(file)
   } catch (error) {

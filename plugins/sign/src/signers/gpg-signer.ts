@@ -27,6 +27,7 @@ export function gpgSigner(context: TwoliterContext): Signer {
       keyFormats: [
         'an armored OpenPGP secret key file, as a path or file:// URL; its passphrase in the key passphrase or passphrase file',
         'file:///path/key.asc#<fingerprint, key id or user id>: the key to sign with, when the file holds several',
+        'a GnuPG home directory (a keyring such as ~/.gnupg: pubring.kbx or pubring.gpg, and private-keys-v1.d), as a path or file:///path/gnupg-home#<fingerprint, key id or user id>; only what gpg needs of it is copied for the run, and it is never written',
         'armored OpenPGP public keys (texts) to verify RPMs with',
       ],
     }),
@@ -69,7 +70,7 @@ export function gpgSigner(context: TwoliterContext): Signer {
 /**
  * The key file and the key in it from `ref`: a path, or a file:// URL whose fragment, when there is one,
  * names the key to sign with (`file:///keys/kits.asc#<fingerprint>`). Plain paths are taken whole, since
- * `#` may be part of a file name.
+ * `#` may be part of a file name. A path that names a directory is a GnuPG home (signRpms tells them apart).
  */
 function gpgKey(key: SigningKey): GpgSigningKey {
   const passphrases = {passphrase: key.passphrase, passphraseFile: key.passphraseFile}

@@ -1,7 +1,8 @@
 /** Test RPMs built in the SDK, reading RPM headers back in the SDK, and scanning directories for secrets. */
 
 import {expect} from 'chai'
-import {mkdir, open, readFile, readdir, writeFile} from 'node:fs/promises'
+import {createHash} from 'node:crypto'
+import {lstat, mkdir, open, readFile, readdir, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {ContainerRunner} from '../../src/gpg/runner.js'
@@ -166,4 +167,57 @@ export async function flipPayloadByte(file: string): Promise<void> {
   } finally {
     await handle.close()
   }
+}
+
+/**
+ * A GnuPG home directory at `home` (made; owned by the caller) holding the secret keys of the armored key
+ * files, imported with gpg in the SDK, as a maintainer's ~/.gnupg or a CI keyring would. gpg-agent is
+ * stopped before the container ends, so its sockets are gone.
+ */
+export async function makeGnupgHome(runner: ContainerRunner, sdkImage: string, home: string, privateKeyFiles: string[]): Promise<void> {
+  const keys = path.join(path.dirname(home), `${path.basename(home)}.import`)
+  await mkdir(keys, {recursive: true, mode: 0o700})
+  await mkdir(home, {recursive: true, mode: 0o700})
+  for (const [index, file] of privateKeyFiles.entries()) await writeFile(path.join(keys, `key-${index}.asc`), await readFile(file), {mode: 0o644})
+  const script = `set -euo pipefail
+export GNUPGHOME=/home-out
+chmod 0700 "$GNUPGHOME"
+for key in /keys/*.asc; do gpg --batch --import "$key"; done
+gpg --batch --list-secret-keys
+gpgconf --kill gpg-agent
+chown -R "$HOST_UID:$HOST_GID" "$GNUPGHOME"`
+  const output: string[] = []
+  try {
+    const {exitCode} = await runner.run(
+      {
+        image: sdkImage,
+        cmd: ['/bin/bash', '-c', script],
+        user: '0:0',
+        network: 'none',
+        env: {HOST_UID: String(process.getuid?.() ?? 0), HOST_GID: String(process.getgid?.() ?? 0)},
+        mounts: [
+          {host: keys, container: '/keys', readOnly: true},
+          {host: home, container: '/home-out'},
+        ],
+      },
+      {onOutput: (text) => output.push(text)},
+    )
+    expect(exitCode, output.join('')).to.equal(0)
+  } finally {
+    await rm(keys, {recursive: true, force: true})
+  }
+}
+
+/** Every file under `dir` (recursively, symlinks and sockets included) → the sha256 of its bytes, or its kind. */
+export async function treeDigest(dir: string): Promise<Record<string, string>> {
+  const digest: Record<string, string> = {}
+  for (const entry of await readdir(dir, {withFileTypes: true, recursive: true})) {
+    const file = path.join(entry.parentPath, entry.name)
+    const relative = path.relative(dir, file)
+    if (entry.isFile()) digest[relative] = createHash('sha256').update(await readFile(file)).digest('hex')
+    else digest[relative] = entry.isDirectory() ? 'directory' : entry.isSocket() ? 'socket' : 'other'
+    digest[`${relative} mode`] = ((await lstat(file)).mode & 0o7777).toString(8)
+  }
+
+  return digest
 }

@@ -8,6 +8,7 @@
 import {expect} from 'chai'
 import {randomBytes} from 'node:crypto'
 import {copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile} from 'node:fs/promises'
+import {createServer, type Server} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -17,7 +18,7 @@ import {isSigningError, type SigningError} from '../../src/gpg/errors.js'
 import {type GeneratedGpgKey, generateGpgKey} from '../../src/gpg/keygen.js'
 import {type GpgSigningKey, requireVerified, signRpms, type SignRpmsResult, verifyRpms} from '../../src/gpg/rpm-signing.js'
 import type {ContainerRunner} from '../../src/gpg/runner.js'
-import {buildTestRpms, filesHolding, filesUnder, flipPayloadByte, privateKeyNeedles, queryRpms, TEST_RPMS} from './helpers.js'
+import {buildTestRpms, filesHolding, filesUnder, flipPayloadByte, makeGnupgHome, privateKeyNeedles, queryRpms, TEST_RPMS, treeDigest} from './helpers.js'
 
 const PASSPHRASE_ENV = 'TWOLITER_TEST_GPG_PASSPHRASE'
 
@@ -223,6 +224,101 @@ describe('GPG signing of RPMs in the SDK (real engine)', function () {
     const checks = await verifyRpms({runner, sdkImage, rpmsDir, publicKeys: [await read(keyB.publicKeyFile)], workDir})
     expect(checks.every((check) => check.ok)).to.equal(true)
     await rm(both)
+  })
+
+  describe('with a GnuPG home directory (a keyring)', () => {
+    let home: string
+    let homeBefore: Record<string, string>
+    let socket: Server
+
+    before(async () => {
+      home = path.join(root, 'gnupg-home')
+      await makeGnupgHome(runner, sdkImage, home, [keyA.privateKeyFile, keyB.privateKeyFile])
+      // What a used ~/.gnupg holds besides the keys, none of which signing may copy: a live agent socket, a
+      // lock, random_seed, and a gpg.conf that would break signing were it copied (no agent, no secret key).
+      socket = createServer()
+      await new Promise<void>((resolve) => socket.listen(path.join(home, 'S.gpg-agent'), resolve))
+      await writeFile(path.join(home, 'random_seed'), randomBytes(600))
+      await writeFile(path.join(home, 'pubring.kbx.lock'), '12345\n')
+      await writeFile(path.join(home, 'gpg.conf'), 'no-autostart\n')
+      homeBefore = await treeDigest(home)
+      expect(Object.keys(homeBefore)).to.include.members(['pubring.kbx', 'S.gpg-agent', 'random_seed'])
+      expect(Object.keys(homeBefore).filter((file) => file.startsWith('private-keys-v1.d/') && file.endsWith('.key') && !file.endsWith(' mode'))).to.have.length.greaterThan(1)
+    })
+
+    after(async () => {
+      await new Promise<void>((resolve) => (socket ? socket.close(() => resolve()) : resolve()))
+    })
+
+    it('signs with the key the key id names, verifies with the exported public key, and leaves the keyring as it was', async () => {
+      const rpmsDir = await freshRpms()
+      const lines: string[] = []
+      const result = await signRpms({runner, sdkImage, rpmsDir, key: {keyring: home, keyId: keyA.fingerprint, passphraseEnv: PASSPHRASE_ENV}, workDir, env, onLine: (line) => lines.push(line)})
+      expect(result.fingerprint).to.equal(keyA.fingerprint)
+      expect(result.signed).to.deep.equal(TEST_RPMS)
+      expect(result.publicKey).to.contain('-----BEGIN PGP PUBLIC KEY BLOCK-----').and.not.contain('PRIVATE')
+      expect(lines.join('\n')).to.contain('using a copy of the signing keyring').and.not.contain(passphrase)
+      const signatures = await queryRpms(runner, sdkImage, rpmsDir, '%{RSAHEADER:pgpsig}')
+      for (const rpm of TEST_RPMS) expect(signatures[rpm], rpm).to.match(new RegExp(`Key ID ${keyA.fingerprint.slice(-16).toLowerCase()}$`))
+      const checks = await verifyRpms({runner, sdkImage, rpmsDir, publicKeys: [result.publicKey], workDir})
+      expect(checks.map((check) => [check.rpm, check.ok])).to.deep.equal(TEST_RPMS.map((rpm) => [rpm, true]))
+      // Only key A's public key: key B's signatures do not verify with it.
+      expect((await verifyRpms({runner, sdkImage, rpmsDir, publicKeys: [await read(keyB.publicKeyFile)], workDir})).every((check) => !check.ok)).to.equal(true)
+
+      // Key B (no passphrase) by its user id, and a directory given as the key file is the same keyring.
+      const second = await freshRpms()
+      const byUserId = await sign(second, {file: home, keyId: 'kits-b@example.com'})
+      expect(byUserId.fingerprint).to.equal(keyB.fingerprint)
+      expect((await verifyRpms({runner, sdkImage, rpmsDir: second, publicKeys: [await read(keyB.publicKeyFile)], workDir})).every((check) => check.ok)).to.equal(true)
+
+      expect(await treeDigest(home)).to.deep.equal(homeBefore)
+      expect(await readdir(workDir)).to.deep.equal([])
+      const needles = [...privateKeyNeedles(await read(keyA.privateKeyFile), await read(keyA.publicKeyFile)), {label: 'the passphrase', bytes: Buffer.from(passphrase)}]
+      expect(await filesHolding(await filesUnder(workDir, rpmsDir, second), needles)).to.deep.equal([])
+    })
+
+    it('explains an unknown or missing key id, a wrong or missing passphrase, and a directory that is no GnuPG home', async () => {
+      const rpmsDir = await freshRpms()
+      const before = await Promise.all(TEST_RPMS.map((rpm) => readFile(path.join(rpmsDir, rpm))))
+
+      const unknown = await signingFails(rpmsDir, {keyring: home, keyId: 'nobody@example.com', passphraseEnv: PASSPHRASE_ENV})
+      expect(unknown.code).to.equal('gpg.key-unknown')
+      expect(unknown.message).to.contain(`No secret key in the GnuPG home ${home} that can sign matches nobody@example.com`)
+      expect(unknown.hint).to.contain(`gpg --homedir ${home} --list-secret-keys`)
+
+      const ambiguous = await signingFails(rpmsDir, {keyring: home})
+      expect(ambiguous.code).to.equal('gpg.key-ambiguous')
+      expect(ambiguous.message).to.contain(keyA.fingerprint).and.contain(keyB.fingerprint)
+
+      const wrongPassphrase = randomBytes(18).toString('base64url')
+      const wrong = await signRpms({runner, sdkImage, rpmsDir, key: {keyring: home, keyId: keyA.fingerprint, passphrase: wrongPassphrase}, workDir, env}).then(
+        () => expect.fail('signed with a wrong passphrase'),
+        (error: SigningError) => error,
+      )
+      expect(wrong.code).to.equal('gpg.wrong-passphrase')
+      expect(wrong.message).to.contain(keyA.fingerprint).and.contain(home)
+      expect(`${wrong.message}\n${wrong.hint}`).to.not.contain(wrongPassphrase)
+      expect((await signingFails(rpmsDir, {keyring: home, keyId: keyA.fingerprint})).code).to.equal('gpg.passphrase-required')
+
+      const notHome = await signingFails(rpmsDir, {keyring: path.join(root, 'keys', 'a')})
+      expect(notHome.code).to.equal('gpg.key-missing')
+      expect(notHome.message).to.contain('is not a GnuPG home directory')
+      expect((await signingFails(rpmsDir, {keyring: keyA.privateKeyFile})).message).to.contain('is not a directory')
+      expect((await signingFails(rpmsDir, {keyring: path.join(root, 'no-such-home')})).code).to.equal('gpg.key-missing')
+
+      // Only public keys: the secret key files are what it lacks.
+      const publicOnly = path.join(root, 'gnupg-public-only')
+      await mkdir(publicOnly, {mode: 0o700})
+      await copyFile(path.join(home, 'pubring.kbx'), path.join(publicOnly, 'pubring.kbx'))
+      const noSecret = await signingFails(rpmsDir, {keyring: publicOnly, keyId: keyA.fingerprint})
+      expect(noSecret.code).to.equal('gpg.key-no-secret')
+      expect(noSecret.hint).to.contain('--import')
+
+      const after = await Promise.all(TEST_RPMS.map((rpm) => readFile(path.join(rpmsDir, rpm))))
+      expect(after.map((content, index) => content.equals(before[index]!))).to.deep.equal([true, true])
+      expect(await treeDigest(home)).to.deep.equal(homeBefore)
+      expect(await readdir(workDir)).to.deep.equal([])
+    })
   })
 
   it('leaves no secret in the RPM or work directories, no container and no image', async () => {
