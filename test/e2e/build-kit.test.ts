@@ -23,6 +23,7 @@ import {TwoliterError} from '../../src/lib/errors.js'
 import {readKitArchive} from '../../src/lib/kits/kit-image.js'
 import {Logger} from '../../src/lib/ui/logger.js'
 import {REPO, twoliter} from '../helpers/cli.js'
+import {commitProject} from '../helpers/git.js'
 import {connectEngine, ensureLocalSdk} from '../helpers/sdk.js'
 
 const FIXTURE = path.join(REPO, 'test/fixtures/build/kits-project')
@@ -299,25 +300,6 @@ describe('build kit (real engine)', function () {
 })
 
 const exists = (file: string) => stat(file).then(() => true, () => false)
-
-/** Makes the project a git checkout with one commit at a fixed time; returns the build id twoliter derives from it. */
-function commitProject(dir: string): {id: string; timestamp: string} {
-  const timestamp = '1700000000'
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: 'e2e',
-    GIT_AUTHOR_EMAIL: 'e2e@example.com',
-    GIT_COMMITTER_NAME: 'e2e',
-    GIT_COMMITTER_EMAIL: 'e2e@example.com',
-    GIT_AUTHOR_DATE: `@${timestamp} +0000`,
-    GIT_COMMITTER_DATE: `@${timestamp} +0000`,
-  }
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'init.defaultBranch=main', ...args], {cwd: dir, env, encoding: 'utf8'}).trim()
-  git('init', '-q')
-  git('add', '-A')
-  git('commit', '-q', '-m', 'fixture')
-  return {id: git('describe', '--always', '--exclude', '*'), timestamp}
-}
 
 async function primaryXml(repo: string): Promise<string> {
   const [file] = (await readdir(path.join(repo, 'repodata'))).filter((name) => name.endsWith('-primary.xml.gz'))

@@ -28,6 +28,7 @@ import {hookContext} from '../../src/lib/extensions/hook-context.js'
 import {findSigner} from '../../src/lib/signing/signers.js'
 import {Logger} from '../../src/lib/ui/logger.js'
 import {REPO, twoliter} from '../helpers/cli.js'
+import {commitProject} from '../helpers/git.js'
 import {connectEngine, ensureLocalSdk} from '../helpers/sdk.js'
 
 const FIXTURE = path.join(REPO, 'test/fixtures/build/kits-project')
@@ -301,21 +302,4 @@ function gunzip(content: Buffer): Buffer {
   } catch {
     return Buffer.alloc(0)
   }
-}
-
-function commitProject(dir: string): void {
-  const timestamp = '1700000000'
-  const env = {
-    ...process.env,
-    GIT_AUTHOR_NAME: 'e2e',
-    GIT_AUTHOR_EMAIL: 'e2e@example.com',
-    GIT_COMMITTER_NAME: 'e2e',
-    GIT_COMMITTER_EMAIL: 'e2e@example.com',
-    GIT_AUTHOR_DATE: `@${timestamp} +0000`,
-    GIT_COMMITTER_DATE: `@${timestamp} +0000`,
-  }
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'init.defaultBranch=main', ...args], {cwd: dir, env, encoding: 'utf8'}).trim()
-  git('init', '-q')
-  git('add', '-A')
-  git('commit', '-q', '-m', 'fixture')
 }

@@ -10,7 +10,6 @@
 
 import {Config} from '@oclif/core'
 import {expect} from 'chai'
-import {execFileSync} from 'node:child_process'
 import {cp, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -33,6 +32,7 @@ import {Logger} from '../../src/lib/ui/logger.js'
 import {compositeRepos} from '../../src/lib/variant/composite.js'
 import {VariantInstallError, installVariantRoot} from '../../src/lib/variant/install.js'
 import {REPO, type Run, expectNoStackTrace, twoliter, twoliterAsync} from '../helpers/cli.js'
+import {commitProject} from '../helpers/git.js'
 import {type TestRegistry, startTestRegistry} from '../helpers/registry.js'
 import {connectEngine, ensureLocalSdk} from '../helpers/sdk.js'
 
@@ -357,12 +357,4 @@ function kitProjectFiles(pkg: string, kit: string, requires?: string): Record<st
     'kits/lib.rs': '// empty\n',
     [`kits/${kit}/Cargo.toml`]: cargoToml(kit, '[package.metadata.build-kit]\nvendor = "e2e"', {[pkg]: `../../packages/${pkg}`}),
   }
-}
-
-function commitProject(dir: string): void {
-  const env = {...process.env, GIT_AUTHOR_NAME: 'e2e', GIT_AUTHOR_EMAIL: 'e2e@example.com', GIT_COMMITTER_NAME: 'e2e', GIT_COMMITTER_EMAIL: 'e2e@example.com'}
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'init.defaultBranch=main', ...args], {cwd: dir, env})
-  git('init', '-q')
-  git('add', '-A')
-  git('commit', '-q', '-m', 'fixture')
 }
