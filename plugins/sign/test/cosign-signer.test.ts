@@ -6,7 +6,7 @@
 import {Config} from '@oclif/core'
 import type {Signer} from '@twoliter/plugin-api'
 import {expect} from 'chai'
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {mkdtemp, rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -15,10 +15,9 @@ import {hookContext} from '../../../src/lib/extensions/hook-context.js'
 import {RegistryClient} from '../../../src/lib/oci/index.js'
 import {Logger} from '../../../src/lib/ui/logger.js'
 import {REPO, expectNoStackTrace, twoliter} from '../../../test/helpers/cli.js'
-import {kitMetadata, pushSyntheticKit} from '../../../test/helpers/kit-images.js'
 import {type TestRegistry, startTestRegistry} from '../../../test/helpers/registry.js'
-import {generateKeyPair} from '../src/cosign/keys.js'
 import {signatureTag} from '../src/cosign/sig-manifest.js'
+import {pushKitToSign, writeCosignKeyPair} from './cosign/fixtures.js'
 
 describe('the cosign signer of @twoliter/sign (real registry)', function () {
   this.timeout(120_000)
@@ -45,25 +44,10 @@ describe('the cosign signer of @twoliter/sign (real registry)', function () {
     if (work) await rm(work, {recursive: true, force: true})
   })
 
-  async function keyFiles(name: string, password: string): Promise<{key: string; pub: string}> {
-    const pair = await generateKeyPair(password)
-    const key = path.join(work, `${name}.key`)
-    const pub = path.join(work, `${name}.pub`)
-    await writeFile(key, pair.privateKeyPem, {mode: 0o600})
-    await writeFile(pub, pair.publicKeyPem)
-    return {key, pub}
-  }
-
-  async function pushedKit(name: string): Promise<string> {
-    const kit = await pushSyntheticKit(registry.host, {repository: `vendor/${name}`, metadata: kitMetadata(name, '1.0.0', {name: 'sdk', version: '0.1.0', vendor: 'v'})}, client)
-    const index = await client.headManifest(kit.reference)
-    return `${registry.host}/vendor/${name}@${index!.digest}`
-  }
-
   it('signs a kit index in its registry and verifies it with the public key; another key and an unsigned image do not verify', async () => {
-    const mine = await keyFiles('mine', 'pw')
-    const other = await keyFiles('other', 'pw2')
-    const reference = await pushedKit('kit-a')
+    const mine = await writeCosignKeyPair(work, 'mine', 'pw')
+    const other = await writeCosignKeyPair(work, 'other', 'pw2')
+    const reference = await pushKitToSign(registry.host, client, 'kit-a')
     const digest = reference.split('@')[1]!
 
     const signed = await signer.signImage({reference, key: {ref: mine.key, passphrase: 'pw'}})
@@ -75,7 +59,7 @@ describe('the cosign signer of @twoliter/sign (real registry)', function () {
     expect(byOther.verified).to.equal(false)
     expect(byOther.reason).to.match(/^signed by another key/)
 
-    const unsigned = await signer.verifyImage({reference: await pushedKit('kit-b'), publicKey: mine.pub})
+    const unsigned = await signer.verifyImage({reference: await pushKitToSign(registry.host, client, 'kit-b'), publicKey: mine.pub})
     expect(unsigned).to.include({verified: false, signatures: 0})
     expect(unsigned.reason).to.match(/^no signature/)
 
@@ -86,8 +70,8 @@ describe('the cosign signer of @twoliter/sign (real registry)', function () {
   })
 
   it('refuses a wrong password and a reference without a digest, with a hint', async () => {
-    const mine = await keyFiles('refusals', 'right')
-    const reference = await pushedKit('kit-c')
+    const mine = await writeCosignKeyPair(work, 'refusals', 'right')
+    const reference = await pushKitToSign(registry.host, client, 'kit-c')
     await signer.signImage({reference, key: {ref: mine.key, passphrase: 'wrong'}}).then(
       () => expect.fail('signed with a wrong password'),
       (error: Error & {code?: string; hint?: string}) => {
@@ -102,9 +86,9 @@ describe('the cosign signer of @twoliter/sign (real registry)', function () {
   })
 
   it('is what `twoliter verify` checks, by tag or digest, with a clear refusal', async () => {
-    const mine = await keyFiles('cli', 'pw')
-    const other = await keyFiles('cli-other', 'pw')
-    const reference = await pushedKit('kit-d')
+    const mine = await writeCosignKeyPair(work, 'cli', 'pw')
+    const other = await writeCosignKeyPair(work, 'cli-other', 'pw')
+    const reference = await pushKitToSign(registry.host, client, 'kit-d')
     await signer.signImage({reference, key: {ref: mine.key, passphrase: 'pw'}})
     const byTag = `${registry.host}/vendor/kit-d:v1.0.0`
 

@@ -13,13 +13,12 @@ import path from 'node:path'
 import {hookContext} from '../../../../src/lib/extensions/hook-context.js'
 import {RegistryClient} from '../../../../src/lib/oci/index.js'
 import {Logger} from '../../../../src/lib/ui/logger.js'
-import {kitMetadata, pushSyntheticKit} from '../../../../test/helpers/kit-images.js'
 import {type TestRegistry, startTestRegistry} from '../../../../test/helpers/registry.js'
 import {chooseCosign} from '../../src/cosign-cli/locate.js'
 import {cosignVersion} from '../../src/cosign-cli/runner.js'
-import {generateKeyPair} from '../../src/cosign/keys.js'
 import {signatureTag} from '../../src/cosign/sig-manifest.js'
 import {cosignSigner} from '../../src/signers/cosign-signer.js'
+import {pushKitToSign, writeCosignKeyPair} from '../cosign/fixtures.js'
 
 describe('the cosign signer with the real cosign CLI (real registry)', function () {
   this.timeout(180_000)
@@ -57,24 +56,10 @@ describe('the cosign signer with the real cosign CLI (real registry)', function 
     if (work) await rm(work, {recursive: true, force: true})
   })
 
-  async function keyFiles(name: string, password: string): Promise<{key: string; pub: string}> {
-    const pair = await generateKeyPair(password)
-    const key = path.join(work, `${name}.key`)
-    const pub = path.join(work, `${name}.pub`)
-    await writeFile(key, pair.privateKeyPem, {mode: 0o600})
-    await writeFile(pub, pair.publicKeyPem)
-    return {key, pub}
-  }
-
-  async function pushedKit(name: string): Promise<string> {
-    const kit = await pushSyntheticKit(registry.host, {repository: `vendor/${name}`, metadata: kitMetadata(name, '1.0.0', {name: 'sdk', version: '0.1.0', vendor: 'v'})}, client)
-    return `${registry.host}/vendor/${name}@${kit.index.digest}`
-  }
-
   it('signs under the legacy sha256-<hex>.sig tag, which cosign and the native implementation both verify', async () => {
-    const mine = await keyFiles('mine', 'a password')
-    const other = await keyFiles('other', 'another')
-    const reference = await pushedKit('cli-signed')
+    const mine = await writeCosignKeyPair(work, 'mine', 'a password')
+    const other = await writeCosignKeyPair(work, 'other', 'another')
+    const reference = await pushKitToSign(registry.host, client, 'cli-signed')
     const digest = reference.split('@')[1]!
 
     const signed = await cli.signImage({reference, key: {ref: mine.key, passphrase: 'a password'}, annotations: {build: '7'}})
@@ -93,8 +78,8 @@ describe('the cosign signer with the real cosign CLI (real registry)', function 
   })
 
   it('verifies what the native implementation signed, and says when there is no signature', async () => {
-    const mine = await keyFiles('native', '')
-    const reference = await pushedKit('native-signed')
+    const mine = await writeCosignKeyPair(work, 'native', '')
+    const reference = await pushKitToSign(registry.host, client, 'native-signed')
     const unsigned = await cli.verifyImage({reference, publicKey: mine.pub})
     expect(unsigned).to.include({verified: false, signatures: 0})
     expect(unsigned.reason).to.match(/^no signature/)
@@ -104,8 +89,8 @@ describe('the cosign signer with the real cosign CLI (real registry)', function 
   })
 
   it('refuses a wrong password before cosign runs, as the native implementation does', async () => {
-    const mine = await keyFiles('wrong', 'right')
-    const reference = await pushedKit('cli-wrong')
+    const mine = await writeCosignKeyPair(work, 'wrong', 'right')
+    const reference = await pushKitToSign(registry.host, client, 'cli-wrong')
     await cli.signImage({reference, key: {ref: mine.key, passphrase: 'wrong'}}).then(
       () => expect.fail('signed with a wrong password'),
       (error: Error & {code?: string}) => expect(error.code).to.equal('cosign.key-wrong-password'),
