@@ -5,7 +5,7 @@ import {createHash} from 'node:crypto'
 import {lstat, mkdir, open, readFile, readdir, rm, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
-import type {ContainerRunner} from '../../src/gpg/runner.js'
+import {type ContainerRunner, hostIds, type RunnerMount} from '../../src/gpg/runner.js'
 
 /** Relative paths of the test RPMs the SDK builds: two noarch packages, one in a subdirectory. */
 export const TEST_RPMS = ['Packages/alpha/alpha-1.0-1.noarch.rpm', 'Packages/beta/beta-2.0-1.noarch.rpm']
@@ -45,22 +45,7 @@ for specfile in /specs/*.spec; do
   find "/tmp/top/$name/RPMS" -name '*.rpm' -exec cp -t "/out/Packages/$name" {} +
 done
 chown -R "$HOST_UID:$HOST_GID" /out`
-  const output: string[] = []
-  const {exitCode} = await runner.run(
-    {
-      image: sdkImage,
-      cmd: ['/bin/bash', '-c', script],
-      user: '0:0',
-      network: 'none',
-      env: {HOST_UID: String(process.getuid?.() ?? 0), HOST_GID: String(process.getgid?.() ?? 0)},
-      mounts: [
-        {host: specs, container: '/specs', readOnly: true},
-        {host: out, container: '/out'},
-      ],
-    },
-    {onOutput: (text) => output.push(text)},
-  )
-  expect(exitCode, output.join('')).to.equal(0)
+  await runScriptInSdk(runner, sdkImage, script, {env: hostIds(), mounts: [{host: specs, container: '/specs', readOnly: true}, {host: out, container: '/out'}]})
 }
 
 /** `rpm -qp --qf <format>` of each RPM under `dir`, in the SDK: relative path → the formatted text. */
@@ -70,19 +55,24 @@ cd /rpms
 find . -type f -name '*.rpm' | LC_ALL=C sort | while read -r f; do
   printf '%s\\t%s\\n' "\${f#./}" "$(rpm -qp --nosignature --nodigest --qf "$FORMAT" "$f" 2>/dev/null)"
 done`
-  const output: string[] = []
-  const {exitCode} = await runner.run(
-    {image: sdkImage, cmd: ['/bin/bash', '-c', script], user: '0:0', network: 'none', env: {FORMAT: format}, mounts: [{host: dir, container: '/rpms', readOnly: true}]},
-    {onOutput: (text) => output.push(text)},
-  )
-  expect(exitCode, output.join('')).to.equal(0)
+  const output = await runScriptInSdk(runner, sdkImage, script, {env: {FORMAT: format}, mounts: [{host: dir, container: '/rpms', readOnly: true}]})
   return Object.fromEntries(
     output
-      .join('')
       .split('\n')
       .filter((line) => line.includes('\t'))
       .map((line) => line.split('\t') as [string, string]),
   )
+}
+
+/** Runs a bash script as root in the SDK without network, expecting it to succeed; resolves with its output. */
+async function runScriptInSdk(runner: ContainerRunner, sdkImage: string, script: string, options: {env: Record<string, string>; mounts: RunnerMount[]}): Promise<string> {
+  const output: string[] = []
+  const {exitCode} = await runner.run(
+    {image: sdkImage, cmd: ['/bin/bash', '-c', script], user: '0:0', network: 'none', env: options.env, mounts: options.mounts},
+    {onOutput: (text) => output.push(text)},
+  )
+  expect(exitCode, output.join('')).to.equal(0)
+  return output.join('')
 }
 
 /** Every file under the directories, recursively. */
@@ -186,23 +176,8 @@ for key in /keys/*.asc; do gpg --batch --import "$key"; done
 gpg --batch --list-secret-keys
 gpgconf --kill gpg-agent
 chown -R "$HOST_UID:$HOST_GID" "$GNUPGHOME"`
-  const output: string[] = []
   try {
-    const {exitCode} = await runner.run(
-      {
-        image: sdkImage,
-        cmd: ['/bin/bash', '-c', script],
-        user: '0:0',
-        network: 'none',
-        env: {HOST_UID: String(process.getuid?.() ?? 0), HOST_GID: String(process.getgid?.() ?? 0)},
-        mounts: [
-          {host: keys, container: '/keys', readOnly: true},
-          {host: home, container: '/home-out'},
-        ],
-      },
-      {onOutput: (text) => output.push(text)},
-    )
-    expect(exitCode, output.join('')).to.equal(0)
+    await runScriptInSdk(runner, sdkImage, script, {env: hostIds(), mounts: [{host: keys, container: '/keys', readOnly: true}, {host: home, container: '/home-out'}]})
   } finally {
     await rm(keys, {recursive: true, force: true})
   }
